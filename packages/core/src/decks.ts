@@ -1,0 +1,463 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
+import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { AppError } from "./errors.ts";
+import { createUlidGenerator, type IdGenerator, isUlid } from "./ids.ts";
+import {
+  accessItem,
+  collaboratorAccessKey,
+  deckFromItem,
+  deckItem,
+  keyOf,
+  nameLowerOf,
+  ownerAccessKey,
+  summaryFromAccessItem,
+} from "./items.ts";
+import { type Key, keys } from "./keys.ts";
+import { limits } from "./limits.ts";
+import type {
+  AccessPolicy,
+  Caller,
+  Deck,
+  DeckDetail,
+  DeckSummary,
+  Page,
+  Visibility,
+} from "./model.ts";
+import { toDeckDetail } from "./model.ts";
+import {
+  type CancellationReason,
+  cancellationReasons,
+  mapAwsError,
+  type Store,
+  send,
+  type TransactItem,
+  transact,
+} from "./store.ts";
+
+export type ServiceOptions = {
+  store: Store;
+  policy: AccessPolicy;
+  now?: () => Date;
+  newId?: IdGenerator;
+};
+
+export type ListDecksQuery = {
+  visibility: Visibility;
+  search?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+};
+
+/** A multi-item write computed from the deck as read, applied only if the deck is unchanged. */
+type Plan<T> = {
+  items: TransactItem[];
+  result: T;
+  /** Maps a cancellation to the contract by action position; undefined means "retry". */
+  explain?: (reasons: CancellationReason[]) => AppError | undefined;
+};
+
+const MAX_ATTEMPTS = 5;
+const PURGE_PAGE = 100;
+const BATCH_SIZE = 25;
+const MAX_BATCH_RETRIES = 8;
+
+export type DeckService = ReturnType<typeof createDeckService>;
+
+export function createDeckService(options: ServiceOptions) {
+  const { store, policy } = options;
+  const now = () => (options.now ?? (() => new Date()))().toISOString();
+  const newId = options.newId ?? createUlidGenerator();
+  const table = store.tableName;
+
+  async function read(deckId: string): Promise<Deck | undefined> {
+    if (!isUlid(deckId)) return undefined;
+    const out = await send(() =>
+      store.client.send(
+        new GetCommand({ TableName: table, Key: keys.deck(deckId), ConsistentRead: true }),
+      ),
+    );
+    return deckFromItem(out.Item);
+  }
+
+  /**
+   * Read the deck, plan the write, and apply it in one transaction conditioned on the version
+   * read (position 0 is always the deck). A concurrent writer bumps the version, so a
+   * cancelled attempt re-reads and re-plans instead of applying a stale plan: a rename racing
+   * a share cannot leave access rows under the old name.
+   */
+  async function mutateAsOwner<T>(
+    deckId: string,
+    caller: Caller,
+    plan: (deck: Deck) => Plan<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const deck = assertOwner(await read(deckId), caller, policy);
+      const planned = plan(deck);
+      try {
+        await transact(store, planned.items);
+        return planned.result;
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons === undefined) throw mapAwsError(error);
+        const explained = planned.explain?.(reasons);
+        if (explained) throw explained;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new AppError(
+            "service_unavailable",
+            "The deck is changing concurrently; try again.",
+            {
+              retryAfter: 1,
+              cause: error,
+            },
+          );
+        }
+        await pause(attempt);
+      }
+    }
+  }
+
+  function deckUpdate(
+    deck: Deck,
+    set: string,
+    values: Record<string, unknown>,
+    extra = "",
+  ): TransactItem {
+    return {
+      Update: {
+        TableName: table,
+        Key: keys.deck(deck.deckId),
+        UpdateExpression: `SET ${set}, #version = :nextVersion ${extra}`.trim(),
+        ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
+        ExpressionAttributeNames: { "#version": "version", ...namesIn(set) },
+        ExpressionAttributeValues: {
+          ":version": deck.version,
+          ":nextVersion": deck.version + 1,
+          ...values,
+        },
+      },
+    };
+  }
+
+  function rowCountUpdate(key: Key, count: number): TransactItem {
+    return {
+      Update: {
+        TableName: table,
+        Key: key,
+        UpdateExpression: "SET collaboratorCount = :count",
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeValues: { ":count": count },
+      },
+    };
+  }
+
+  return {
+    async create(caller: Caller, input: { name: string }): Promise<DeckDetail> {
+      const at = now();
+      const deck: Deck = {
+        deckId: newId(),
+        name: input.name,
+        ownerSub: caller.sub,
+        collaborators: [],
+        createdAt: at,
+        updatedAt: at,
+        version: 1,
+        deleting: false,
+      };
+      try {
+        await transact(store, [
+          {
+            Put: {
+              TableName: table,
+              Item: deckItem(deck),
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+          { Put: { TableName: table, Item: accessItem(ownerAccessKey(deck), deck, 0) } },
+        ]);
+      } catch (error) {
+        throw mapAwsError(error);
+      }
+      return toDeckDetail(deck, caller);
+    },
+
+    async get(caller: Caller, deckId: string): Promise<DeckDetail> {
+      return toDeckDetail(assertCanRead(await read(deckId), caller, policy), caller);
+    },
+
+    async list(caller: Caller, query: ListDecksQuery): Promise<Page<DeckSummary>> {
+      const search = nameLowerOf((query.search ?? "").trim());
+      const email = collaboratorEmailFor(caller, query.visibility, policy);
+      const phases: { partition: string; isOwner: boolean }[] = [];
+      if (query.visibility !== "shared")
+        phases.push({ partition: keys.ownerPartition(caller.sub), isOwner: true });
+      if (email !== undefined)
+        phases.push({ partition: keys.collaboratorPartition(email), isOwner: false });
+
+      const prefix = keys.accessPrefix(search);
+      const listId = `decks|${query.visibility}|${search}`;
+      let startKey: Key | undefined;
+      let firstPhase = 0;
+      if (query.cursor !== undefined) {
+        const state = decodeCursor(query.cursor, {
+          list: listId,
+          partitions: phases.map((phase) => phase.partition),
+          sortKeyPrefix: prefix,
+        });
+        startKey = state.key;
+        firstPhase = phases.findIndex((phase) => phase.partition === state.key.PK);
+      }
+
+      const items: DeckSummary[] = [];
+      let lastKey: Key | undefined;
+      for (let index = firstPhase; index < phases.length; index++) {
+        const phase = phases[index]!;
+        const room = query.limit - items.length;
+        // One extra row tells whether another page exists, so the last page has no cursor.
+        const out: QueryCommandOutput = await send(() =>
+          store.client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+              ExpressionAttributeValues: { ":pk": phase.partition, ":prefix": prefix },
+              ExclusiveStartKey: index === firstPhase ? startKey : undefined,
+              Limit: room + 1,
+              ConsistentRead: true,
+            }),
+          ),
+        );
+        const rows = out.Items ?? [];
+        for (const row of rows.slice(0, room)) {
+          items.push(summaryFromAccessItem(row, phase.isOwner));
+          lastKey = keyOf(row);
+        }
+        if (rows.length > room) {
+          return {
+            items,
+            nextCursor: encodeCursor({ list: listId, key: lastKey ?? keyOf(rows[0]!) }),
+          };
+        }
+      }
+      return { items, nextCursor: null };
+    },
+
+    rename(caller: Caller, deckId: string, input: { name: string }): Promise<DeckDetail> {
+      return mutateAsOwner(deckId, caller, (deck) => {
+        const renamed: Deck = {
+          ...deck,
+          name: input.name,
+          updatedAt: now(),
+          version: deck.version + 1,
+        };
+        const count = deck.collaborators.length;
+        const items: TransactItem[] = [
+          deckUpdate(deck, "#name = :name, nameLower = :nameLower, updatedAt = :now", {
+            ":name": renamed.name,
+            ":nameLower": nameLowerOf(renamed.name),
+            ":now": renamed.updatedAt,
+          }),
+        ];
+        const rowKeys: [Key, Key][] = [
+          [ownerAccessKey(deck), ownerAccessKey(renamed)],
+          ...deck.collaborators.map((email): [Key, Key] => [
+            collaboratorAccessKey(email, deck),
+            collaboratorAccessKey(email, renamed),
+          ]),
+        ];
+        // Rename writes new access rows and deletes old ones only when the key changes: a
+        // case-only rename keeps the keys, and two actions on one item would be rejected.
+        const keyChanges = nameLowerOf(deck.name) !== nameLowerOf(renamed.name);
+        for (const [oldKey, newKey] of rowKeys) {
+          if (keyChanges) {
+            items.push({ Delete: { TableName: table, Key: oldKey } });
+            items.push({ Put: { TableName: table, Item: accessItem(newKey, renamed, count) } });
+          } else {
+            items.push({
+              Update: {
+                TableName: table,
+                Key: oldKey,
+                UpdateExpression: "SET #name = :name",
+                ConditionExpression: "attribute_exists(PK)",
+                ExpressionAttributeNames: { "#name": "name" },
+                ExpressionAttributeValues: { ":name": renamed.name },
+              },
+            });
+          }
+        }
+        return { items, result: toDeckDetail(renamed, caller) };
+      });
+    },
+
+    share(caller: Caller, deckId: string, input: { email: string }): Promise<DeckDetail> {
+      const email = input.email.toLowerCase();
+      return mutateAsOwner(deckId, caller, (deck) => {
+        if (email === caller.email) throw new AppError("cannot_add_self");
+        if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
+        if (deck.collaborators.length >= limits.maxCollaborators) {
+          throw new AppError(
+            "collaborator_limit",
+            `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
+          );
+        }
+        const shared: Deck = {
+          ...deck,
+          collaborators: [...deck.collaborators, email],
+          updatedAt: now(),
+          version: deck.version + 1,
+        };
+        const count = shared.collaborators.length;
+        const items: TransactItem[] = [
+          deckUpdate(
+            deck,
+            "updatedAt = :now",
+            { ":now": shared.updatedAt, ":email": new Set([email]) },
+            "ADD collaborators :email",
+          ),
+          {
+            Put: {
+              TableName: table,
+              Item: accessItem(collaboratorAccessKey(email, deck), shared, count),
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+          rowCountUpdate(ownerAccessKey(deck), count),
+          ...deck.collaborators.map((other) =>
+            rowCountUpdate(collaboratorAccessKey(other, deck), count),
+          ),
+        ];
+        return {
+          items,
+          result: toDeckDetail(shared, caller),
+          explain: (reasons) =>
+            reasons[1]?.Code === "ConditionalCheckFailed"
+              ? new AppError("collaborator_exists")
+              : undefined,
+        };
+      });
+    },
+
+    unshare(caller: Caller, deckId: string, rawEmail: string): Promise<void> {
+      const email = rawEmail.toLowerCase();
+      return mutateAsOwner(deckId, caller, (deck) => {
+        if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
+        const remaining = deck.collaborators.filter((other) => other !== email);
+        const items: TransactItem[] = [
+          deckUpdate(
+            deck,
+            "updatedAt = :now",
+            { ":now": now(), ":email": new Set([email]) },
+            "DELETE collaborators :email",
+          ),
+          { Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) } },
+          rowCountUpdate(ownerAccessKey(deck), remaining.length),
+          ...remaining.map((other) =>
+            rowCountUpdate(collaboratorAccessKey(other, deck), remaining.length),
+          ),
+        ];
+        return { items, result: undefined };
+      });
+    },
+
+    /**
+     * Deleting is two-phase because a deck's dos are unbounded. One transaction marks the deck
+     * `deleting` and removes every access row: from then on the deck is gone for the API, and
+     * creating a do fails its condition check, so no do can appear behind the purge. Then the
+     * dos and the deck item are removed in batches. If that is interrupted, the owner's retry
+     * of DELETE finds the mark and finishes the purge.
+     */
+    async remove(caller: Caller, deckId: string): Promise<void> {
+      const existing = await read(deckId);
+      if (existing?.deleting && existing.ownerSub === caller.sub) {
+        await purge(existing.deckId);
+        return;
+      }
+      await mutateAsOwner(deckId, caller, (deck) => ({
+        items: [
+          deckUpdate(deck, "deleting = :true", { ":true": true }),
+          { Delete: { TableName: table, Key: ownerAccessKey(deck) } },
+          ...deck.collaborators.map((email) => ({
+            Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
+          })),
+        ],
+        result: undefined,
+      }));
+      await purge(deckId);
+    },
+  };
+
+  async function purge(deckId: string): Promise<void> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out: QueryCommandOutput = await send(() =>
+        store.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "PK = :pk AND begins_with(SK, :do)",
+            ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId), ":do": keys.doPrefix },
+            ProjectionExpression: "PK, SK",
+            ExclusiveStartKey: startKey,
+            Limit: PURGE_PAGE,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      startKey = out.LastEvaluatedKey;
+      const doKeys = (out.Items ?? []).map(keyOf);
+      // The deck item goes in the last batch, once every do before it is gone.
+      const last = startKey === undefined;
+      const all = last ? [...doKeys, keys.deck(deckId)] : doKeys;
+      for (let i = 0; i < all.length; i += BATCH_SIZE)
+        await batchDelete(all.slice(i, i + BATCH_SIZE));
+    } while (startKey !== undefined);
+  }
+
+  async function batchDelete(batch: Key[]): Promise<void> {
+    let requests = batch.map((key) => ({ DeleteRequest: { Key: key } }));
+    for (let attempt = 1; requests.length > 0; attempt++) {
+      if (attempt > MAX_BATCH_RETRIES) {
+        throw new AppError(
+          "service_unavailable",
+          "The deck could not be fully deleted yet; retry the delete.",
+          {
+            retryAfter: 1,
+          },
+        );
+      }
+      if (attempt > 1) await pause(attempt);
+      const out = await send(() =>
+        store.client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } })),
+      );
+      requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+    }
+  }
+}
+
+/** Which collaborator partition the list reads; SPEC's 403s apply to `shared` only. */
+function collaboratorEmailFor(
+  caller: Caller,
+  visibility: Visibility,
+  policy: AccessPolicy,
+): string | undefined {
+  if (visibility === "mine") return undefined;
+  const email = usableEmail(caller, policy);
+  if (visibility === "shared" && email === undefined) {
+    if (caller.email === undefined)
+      throw new AppError("email_required", "Your token carries no email address.");
+    throw new AppError("email_not_verified", "Verify your email address to list shared decks.");
+  }
+  return email;
+}
+
+function namesIn(expression: string): Record<string, string> {
+  return expression.includes("#name") ? { "#name": "name" } : {};
+}
+
+/** Jittered backoff between optimistic retries, short: contention on one deck is brief. */
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+}

@@ -1,0 +1,31 @@
+/** Every key string of the single-table design (SPEC.md "Data") is built here and only here. */
+export type Key = { PK: string; SK: string };
+
+const DECK_SK = "DECK";
+const DO_PREFIX = "DO#";
+
+export const keys = {
+  deck: (deckId: string): Key => ({ PK: `DECK#${deckId}`, SK: DECK_SK }),
+  do: (deckId: string, doId: string): Key => ({ PK: `DECK#${deckId}`, SK: `${DO_PREFIX}${doId}` }),
+  deckPartition: (deckId: string): string => `DECK#${deckId}`,
+  doPrefix: DO_PREFIX,
+  deckSortKey: DECK_SK,
+  ownerAccess: (ownerSub: string, nameLower: string, deckId: string): Key => ({
+    PK: keys.ownerPartition(ownerSub),
+    SK: accessSortKey(nameLower, deckId),
+  }),
+  collaboratorAccess: (email: string, nameLower: string, deckId: string): Key => ({
+    PK: keys.collaboratorPartition(email),
+    SK: accessSortKey(nameLower, deckId),
+  }),
+  ownerPartition: (ownerSub: string): string => `ACCESS#USER#${ownerSub}`,
+  collaboratorPartition: (email: string): string => `ACCESS#EMAIL#${email}`,
+  /** Prefix of access-row sort keys whose deck name starts with `nameLowerPrefix`. */
+  accessPrefix: (nameLowerPrefix: string): string => `DECK#${nameLowerPrefix}`,
+  /** A key no item uses: reading it proves the table answers without touching data. */
+  readiness: (): Key => ({ PK: "HEALTH", SK: "HEALTH" }),
+};
+
+function accessSortKey(nameLower: string, deckId: string): string {
+  return `DECK#${nameLower}#${deckId}`;
+}

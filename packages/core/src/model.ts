@@ -1,0 +1,59 @@
+/** The authenticated caller, as the API's auth layer maps it from a verified token. */
+export type Caller = {
+  sub: string;
+  /** Lower-cased; absent when the token carries none. */
+  email?: string | undefined;
+  emailVerified: boolean;
+};
+
+export type Deck = {
+  deckId: string;
+  name: string;
+  ownerSub: string;
+  collaborators: string[];
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped by every multi-item write so concurrent ones cannot interleave (optimistic lock). */
+  version: number;
+  /** Set while a delete removes the deck's dos: the deck is already gone for the API. */
+  deleting: boolean;
+};
+
+export type DeckDetail = {
+  deckId: string;
+  name: string;
+  isOwner: boolean;
+  ownerSub: string;
+  collaborators: string[];
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type DeckSummary = { deckId: string; name: string; isOwner: boolean; collaborators: number };
+
+export type Do = {
+  doId: string;
+  deckId: string;
+  text: string;
+  completed: boolean;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+export type Visibility = "mine" | "shared" | "all";
+
+export type AccessPolicy = { requireEmailVerified: boolean };
+
+export function toDeckDetail(deck: Deck, caller: Caller): DeckDetail {
+  return {
+    deckId: deck.deckId,
+    name: deck.name,
+    isOwner: deck.ownerSub === caller.sub,
+    ownerSub: deck.ownerSub,
+    collaborators: [...deck.collaborators].sort(),
+    createdAt: deck.createdAt,
+    updatedAt: deck.updatedAt,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Stage policy: the only place where stages differ. Everything in `stacks/` reads this
+ * object and never looks at the stage name itself, so "what does prod have that dev does
+ * not" is answered by reading one function. Pure on purpose: no SST globals, so it is
+ * unit-tested without the platform.
+ */
+
+/** Keys of SST's log retention table (`logging.retention`, `accessLog.retention`). */
+export type LogRetention = "1 week" | "1 month" | "3 months" | "1 year";
+
+export type Profile = "dev" | "staging" | "prod";
+
+export interface AlarmPolicy {
+  /** E-mail addresses subscribed to the stage's SNS topic (each must confirm once). */
+  emails: string[];
+  /** Lambda `Errors` summed over 5 minutes at or above which the alarm fires. */
+  lambdaErrors: number;
+  /** Lambda p99 `Duration` in milliseconds, over 5 minutes. */
+  lambdaP99Ms: number;
+  /** API Gateway 5xx responses as a percentage of requests, over 5 minutes. */
+  api5xxPercent: number;
+  /** Requests in 5 minutes below which the 5xx rate is not judged (one error in two requests is not an outage). */
+  api5xxMinRequests: number;
+  /** ALB target + load balancer 5xx responses over 5 minutes (container only). */
+  container5xx: number;
+  /** DynamoDB throttled requests, summed over operations, over 5 minutes. */
+  dynamoThrottles: number;
+  /** DynamoDB system errors, summed over operations, over 5 minutes. */
+  dynamoSystemErrors: number;
+}
+
+export interface StagePolicy {
+  stage: string;
+  profile: Profile;
+  /** Value of the app's `ENVIRONMENT` variable; personal and PR stages run as `dev`. */
+  environment: Profile;
+  /** What `sst remove` (and replacement) does with stateful resources. */
+  removal: "remove" | "retain";
+  /** Pulumi `protect`: refuses to delete any resource of the stage. */
+  protect: boolean;
+  table: { deletionProtection: boolean; pointInTimeRecovery: boolean };
+  /** Days a deleted Secrets Manager secret can be restored; 0 deletes at once so a dev stage can be re-created under the same name. */
+  secretRecoveryDays: 0 | 7 | 30;
+  logRetention: LogRetention;
+  logLevel: "debug" | "info";
+  requireEmailVerified: boolean;
+  corsOrigins: string[];
+  compute: { lambda: boolean; container: boolean };
+  /** Custom domains (Route 53 hosted zone `dodeck.app` must exist in the account). */
+  domain: { api?: string; container?: string };
+  /** `null` means no alarms and no SNS topic. */
+  alarms: AlarmPolicy | null;
+}
+
+export type Compute = "lambda" | "container" | "both";
+
+export interface PolicyOverrides {
+  /** Lets a personal stage try the container: `DODECK_COMPUTE=both sst deploy --stage alice`. */
+  compute?: Compute;
+}
+
+// SST derives physical names (and we derive secret names) from the stage; AWS names
+// allow letters, digits and hyphens, and the whole name must stay short.
+const stageName = /^[a-z][a-z0-9-]{0,23}$/;
+
+export function profileOf(stage: string): Profile {
+  if (stage === "prod") return "prod";
+  if (stage === "staging") return "staging";
+  // `dev`, personal stages (alice) and PR stages (pr-123) all get the dev profile.
+  return "dev";
+}
+
+export function stagePolicy(stage: string, overrides: PolicyOverrides = {}): StagePolicy {
+  if (!stageName.test(stage)) {
+    throw new Error(
+      `Invalid stage "${stage}": use 1-24 lower-case letters, digits or hyphens, starting with a letter`,
+    );
+  }
+  const profile = profileOf(stage);
+  const base = profiles[profile];
+  const compute = overrides.compute ? computeOf(overrides.compute) : base.compute;
+  return { ...base, stage, compute };
+}
+
+export function computeOf(value: string): StagePolicy["compute"] {
+  switch (value) {
+    case "lambda":
+      return { lambda: true, container: false };
+    case "container":
+      return { lambda: false, container: true };
+    case "both":
+      return { lambda: true, container: true };
+    default:
+      throw new Error(`Invalid DODECK_COMPUTE "${value}": use lambda, container or both`);
+  }
+}
+
+const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
+  dev: {
+    profile: "dev",
+    environment: "dev",
+    removal: "remove",
+    protect: false,
+    // Throw-away data: no backups, and `sst remove` must be able to delete the table.
+    table: { deletionProtection: false, pointInTimeRecovery: false },
+    secretRecoveryDays: 0,
+    logRetention: "1 week",
+    logLevel: "debug",
+    requireEmailVerified: true,
+    corsOrigins: ["http://localhost:3000", "http://localhost:5173"],
+    compute: { lambda: true, container: false },
+    domain: {},
+    alarms: null,
+  },
+  staging: {
+    profile: "staging",
+    environment: "staging",
+    removal: "retain",
+    protect: false,
+    table: { deletionProtection: true, pointInTimeRecovery: true },
+    secretRecoveryDays: 7,
+    logRetention: "1 month",
+    logLevel: "info",
+    requireEmailVerified: true,
+    corsOrigins: ["https://staging.dodeck.app"],
+    // Staging runs both so the container path (image, ECS secret injection, ALB health
+    // checks) is exercised before anyone relies on it; prod stays on Lambda by default.
+    compute: { lambda: true, container: true },
+    domain: { api: "api.staging.dodeck.app", container: "ecs.staging.dodeck.app" },
+    alarms: {
+      emails: ["dodeck-staging-alerts@dodeck.app"],
+      lambdaErrors: 5,
+      lambdaP99Ms: 5000,
+      api5xxPercent: 5,
+      api5xxMinRequests: 20,
+      container5xx: 10,
+      dynamoThrottles: 10,
+      dynamoSystemErrors: 1,
+    },
+  },
+  prod: {
+    profile: "prod",
+    environment: "prod",
+    removal: "retain",
+    protect: true,
+    table: { deletionProtection: true, pointInTimeRecovery: true },
+    secretRecoveryDays: 30,
+    logRetention: "1 year",
+    logLevel: "info",
+    requireEmailVerified: true,
+    corsOrigins: ["https://dodeck.app", "https://www.dodeck.app"],
+    compute: { lambda: true, container: false },
+    domain: { api: "api.dodeck.app", container: "ecs.dodeck.app" },
+    alarms: {
+      emails: ["dodeck-oncall@dodeck.app"],
+      lambdaErrors: 3,
+      lambdaP99Ms: 3000,
+      api5xxPercent: 1,
+      api5xxMinRequests: 50,
+      container5xx: 5,
+      dynamoThrottles: 1,
+      dynamoSystemErrors: 1,
+    },
+  },
+};
