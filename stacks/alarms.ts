@@ -172,7 +172,11 @@ function containerAlarms(alarms: AlarmPolicy, handle: ServiceHandle, alarm: Alar
   });
 }
 
-function albMetric(id: string, metricName: string, dimensions: Record<string, $util.Input<string>>) {
+function albMetric(
+  id: string,
+  metricName: string,
+  dimensions: Record<string, $util.Input<string>>,
+) {
   return {
     id,
     returnData: false,

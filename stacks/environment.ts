@@ -1,5 +1,5 @@
-import type { StagePolicy } from "./stage.ts";
 import type { SecretsHandle } from "./secrets.ts";
+import type { StagePolicy } from "./stage.ts";
 import type { TableHandle } from "./table.ts";
 
 /**

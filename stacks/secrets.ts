@@ -29,12 +29,14 @@ export function createSecrets(policy: StagePolicy): SecretsHandle {
   const names = secretNames(policy.stage);
   const issuer = new aws.secretsmanager.Secret("Auth0Issuer", {
     name: names.issuer,
-    description: "Auth0 issuer URL for DoDeck, e.g. https://tenant.auth0.com/ (value set outside SST)",
+    description:
+      "Auth0 issuer URL for DoDeck, e.g. https://tenant.auth0.com/ (value set outside SST)",
     recoveryWindowInDays: policy.secretRecoveryDays,
   });
   const audience = new aws.secretsmanager.Secret("Auth0Audience", {
     name: names.audience,
-    description: "Auth0 API audience for DoDeck, e.g. https://api.dodeck.app (value set outside SST)",
+    description:
+      "Auth0 API audience for DoDeck, e.g. https://api.dodeck.app (value set outside SST)",
     recoveryWindowInDays: policy.secretRecoveryDays,
   });
   return { issuer, audience };

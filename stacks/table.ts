@@ -52,7 +52,7 @@ export function createTable(policy: StagePolicy): TableHandle {
   const table = new sst.aws.Dynamo("DoDeck", {
     fields: { ...tableDefinition.attributes },
     primaryIndex: { hashKey: tableDefinition.partitionKey, rangeKey: tableDefinition.sortKey },
-    deletionProtecton: policy.table.deletionProtection,
+    deletionProtection: policy.table.deletionProtection,
     transform: {
       table: (args) => {
         args.billingMode = tableDefinition.billingMode;
