@@ -27,7 +27,9 @@ export async function createTestStore(prefix = "t"): Promise<Store & { counter: 
   const base = createDynamoClient();
   const tableName = `${prefix}-${process.pid}-${Date.now()}-${tableCounter++}`;
   await ensureTable(base, tableName);
-  const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+  const client = DynamoDBDocumentClient.from(base, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   const calls: string[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -55,7 +57,11 @@ export async function scanAll(store: Store): Promise<Record<string, unknown>[]> 
   let startKey: Record<string, unknown> | undefined;
   do {
     const out = await store.client.send(
-      new ScanCommand({ TableName: store.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }),
+      new ScanCommand({
+        TableName: store.tableName,
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
     );
     items.push(...(out.Items ?? []));
     startKey = out.LastEvaluatedKey;

@@ -1,11 +1,21 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestStore } from "../../../test/support/dynamo.ts";
-import { AppError, type Caller, createDeckService, createDoService, type Store } from "../src/index.ts";
+import {
+  AppError,
+  type Caller,
+  createDeckService,
+  createDoService,
+  type Store,
+} from "../src/index.ts";
 
 const owner: Caller = { sub: "auth0|owner", email: "owner@example.com", emailVerified: true };
 const friend: Caller = { sub: "auth0|friend", email: "friend@example.com", emailVerified: true };
 const unverified: Caller = { sub: "auth0|unv", email: "unv@example.com", emailVerified: false };
-const stranger: Caller = { sub: "auth0|stranger", email: "stranger@example.com", emailVerified: true };
+const stranger: Caller = {
+  sub: "auth0|stranger",
+  email: "stranger@example.com",
+  emailVerified: true,
+};
 const policy = { requireEmailVerified: true };
 
 let store: Store & { counter: { calls: string[]; reset: () => void } };
@@ -42,13 +52,17 @@ describe("dos", () => {
     expect(page.items.map((item) => item.text)).toEqual(["milk", "eggs"]);
     expect(page.nextCursor).toBeNull();
 
-    expect(await codeOf(dos.create(unverified, deck.deckId, { text: "x" }))).toBe("email_not_verified");
+    expect(await codeOf(dos.create(unverified, deck.deckId, { text: "x" }))).toBe(
+      "email_not_verified",
+    );
     expect(await codeOf(dos.create(stranger, deck.deckId, { text: "x" }))).toBe("deck_not_found");
 
     const updated = await dos.update(friend, deck.deckId, milk.doId, { completed: true });
     expect(updated).toMatchObject({ text: "milk", completed: true });
     await dos.remove(owner, deck.deckId, eggs.doId);
     expect(await codeOf(dos.remove(owner, deck.deckId, eggs.doId))).toBe("do_not_found");
-    expect(await codeOf(dos.update(owner, deck.deckId, eggs.doId, { text: "z" }))).toBe("do_not_found");
+    expect(await codeOf(dos.update(owner, deck.deckId, eggs.doId, { text: "z" }))).toBe(
+      "do_not_found",
+    );
   });
 });

@@ -1,0 +1,139 @@
+import type { DeckService, DoService } from "@dodeck/core";
+import { AppError, limits } from "@dodeck/core";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import type { TokenVerifier } from "./auth.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { type AppEnv, authenticate, requestContext } from "./middleware.ts";
+import { problemResponse } from "./problem.ts";
+import { deckRoutes } from "./routes/decks.ts";
+import { metaRoutes } from "./routes/meta.ts";
+
+export type AppDeps = {
+  config: Pick<Config, "environment" | "version" | "corsOrigins">;
+  decks: DeckService;
+  dos: DoService;
+  verifyToken: TokenVerifier;
+  /** Readiness: whether the table answers (adapters may add "not draining"). */
+  ready: () => Promise<boolean>;
+  log: Logger;
+};
+
+/** The whole HTTP API as one portable Hono app; adapters only convert events to Requests. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestContext(deps.log));
+  if (deps.config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: deps.config.corsOrigins,
+        allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allowHeaders: ["authorization", "content-type"],
+        exposeHeaders: ["x-request-id", "retry-after", "allow"],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.route(
+    "/",
+    metaRoutes({
+      environment: deps.config.environment,
+      version: deps.config.version,
+      ready: deps.ready,
+    }),
+  );
+
+  // Authenticate before reading any body: strangers learn nothing from validation errors.
+  app.use("/v1/*", authenticate(deps.verifyToken));
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: limits.bodyBytes,
+      onError: () => {
+        throw new AppError(
+          "payload_too_large",
+          `Request bodies are limited to ${limits.bodyBytes} bytes.`,
+        );
+      },
+    }),
+  );
+  app.route("/v1/decks", deckRoutes(deps.decks, deps.dos));
+
+  const allowedMethods = methodsByPath(app.routes);
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow.length > 0) {
+      return problemResponse(
+        new AppError(
+          "method_not_allowed",
+          `${c.req.method} is not allowed here; use ${allow.join(", ")}.`,
+        ),
+        { allow: allow.join(", ") },
+      );
+    }
+    return problemResponse(new AppError("not_found", `No route matches ${c.req.path}.`));
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) {
+        deps.log("warn", error.message, {
+          requestId: c.var.requestId,
+          code: error.code,
+          cause: describe(error.cause),
+        });
+      }
+      return problemResponse(error);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return problemResponse(fromHttpStatus(error.status));
+    }
+    deps.log("error", "unhandled error", { requestId: c.var.requestId, error: describe(error) });
+    return problemResponse(new AppError("internal_error", "Something went wrong on our side."));
+  });
+
+  return app;
+}
+
+/** Which methods a path accepts, from the app's own route table (for 405 and `Allow`). */
+function methodsByPath(routes: { method: string; path: string }[]) {
+  const patterns = routes
+    .filter((route) => route.method !== "ALL")
+    .map((route) => ({
+      method: route.method,
+      regex: new RegExp(`^${route.path.replace(/\/$/, "").replace(/:[^/]+/g, "[^/]+")}/?$`),
+    }));
+  return (path: string): string[] => {
+    const methods = new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods];
+  };
+}
+
+function fromHttpStatus(status: number): AppError {
+  switch (status) {
+    case 400:
+      return new AppError("invalid_json", "The request could not be parsed.");
+    case 401:
+      return new AppError("unauthorized");
+    case 404:
+      return new AppError("not_found");
+    case 413:
+      return new AppError("payload_too_large");
+    case 415:
+      return new AppError("unsupported_media_type");
+    default:
+      return new AppError("validation_failed", "The request is not acceptable.");
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}\n${error.stack ?? ""}`
+    : String(error);
+}

@@ -1,0 +1,68 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDeckService, createDoService, type Store, tableAnswers } from "@dodeck/core";
+import type { JWTVerifyGetKey } from "jose";
+import type { AppDeps } from "./app.ts";
+import { createRemoteKeys, createTokenVerifier } from "./auth.ts";
+import type { Config } from "./config.ts";
+import { createLogger, type Logger } from "./logger.ts";
+
+export type DepsOverrides = {
+  /** Token keys other than the issuer's JWKS: tests' key sets, the local dev issuer. */
+  keys?: JWTVerifyGetKey;
+  /** A document client built elsewhere (tests count its calls). */
+  dynamo?: DynamoDBDocumentClient;
+  log?: Logger;
+  /** Extra readiness condition, e.g. "not draining" in the Node adapter. */
+  accepting?: () => boolean;
+};
+
+/**
+ * A client with explicit bounds: the SDK's default waits forever on a hung endpoint, and
+ * `requestTimeout` alone only logs a warning. A hung table turns into a 503 in ~3 s.
+ */
+export function createDynamoClient(
+  config: Pick<Config, "region" | "dynamoEndpoint">,
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: config.region,
+    maxAttempts: 2,
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 1_500,
+      throwOnRequestTimeout: true,
+    },
+    ...(config.dynamoEndpoint
+      ? {
+          endpoint: config.dynamoEndpoint,
+          // DynamoDB Local accepts any credentials; a laptop may have none configured.
+          credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        }
+      : {}),
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** Everything the app needs, built once per process (or isolate) from parsed config. */
+export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDeps {
+  const store: Store = {
+    client: overrides.dynamo ?? createDynamoClient(config),
+    tableName: config.tableName,
+  };
+  const policy = { requireEmailVerified: config.requireEmailVerified };
+  const keys = overrides.keys ?? createRemoteKeys({ url: config.auth.jwksUrl });
+  const accepting = overrides.accepting ?? (() => true);
+  return {
+    config,
+    decks: createDeckService({ store, policy }),
+    dos: createDoService({ store, policy }),
+    verifyToken: createTokenVerifier({
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      claimsNamespace: config.auth.claimsNamespace,
+      keys,
+    }),
+    ready: async () => accepting() && (await tableAnswers(store, AbortSignal.timeout(2_000))),
+    log: overrides.log ?? createLogger(config.logLevel),
+  };
+}

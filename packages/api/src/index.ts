@@ -1,0 +1,11 @@
+export { type AppDeps, createApp } from "./app.ts";
+export {
+  createRemoteKeys,
+  createTokenVerifier,
+  isKeySourceFailure,
+  type TokenVerifier,
+} from "./auth.ts";
+export { type Config, ConfigError, type Environment, parseConfig } from "./config.ts";
+export { createDeps, createDynamoClient, type DepsOverrides } from "./deps.ts";
+export { createLogger, type Logger, type LogLevel } from "./logger.ts";
+export { buildOpenApiDocument, operations } from "./openapi.ts";

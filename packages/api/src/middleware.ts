@@ -1,0 +1,74 @@
+import type { Caller } from "@dodeck/core";
+import { AppError } from "@dodeck/core";
+import { zValidator } from "@hono/zod-validator";
+import type { MiddlewareHandler, ValidationTargets } from "hono";
+import type { z } from "zod";
+import type { TokenVerifier } from "./auth.ts";
+import type { Logger } from "./logger.ts";
+
+export type AppEnv = { Variables: { caller: Caller; requestId: string } };
+
+/**
+ * Our own request id, never the client's `X-Request-Id`: logs must not trust an id a client
+ * chose. The id goes back in the response header and into every log line of the request.
+ */
+export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
+  return async function requestContext(c, next) {
+    const requestId = crypto.randomUUID();
+    const started = performance.now();
+    c.set("requestId", requestId);
+    await next();
+    c.header("x-request-id", requestId);
+    log("info", "request", {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  };
+}
+
+export function authenticate(verify: TokenVerifier): MiddlewareHandler<AppEnv> {
+  return async function authenticate(c, next) {
+    c.set("caller", await verify(c.req.header("authorization")));
+    await next();
+  };
+}
+
+/**
+ * JSON routes accept only JSON. Without this a PATCH sent as text/plain, or with no body,
+ * validates as `{}` and "succeeds" with nothing written. Malformed JSON is 400 invalid_json;
+ * the parsed body is cached by Hono for the validator that follows.
+ */
+export function jsonBody(): MiddlewareHandler<AppEnv> {
+  return async function jsonBody(c, next) {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type)) {
+      throw new AppError("unsupported_media_type", "Send the body as application/json.");
+    }
+    try {
+      await c.req.json();
+    } catch {
+      throw new AppError("invalid_json", "The request body is not valid JSON.");
+    }
+    await next();
+  };
+}
+
+/** @hono/zod-validator with failures rendered as our 422 problem, not its default body. */
+export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) {
+      throw new AppError("validation_failed", "The request does not match the schema.", {
+        errors: result.error.issues.map((issue) => ({
+          path: issue.path.length > 0 ? issue.path.join(".") : target,
+          message: issue.message,
+        })),
+      });
+    }
+  });
+}

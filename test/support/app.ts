@@ -1,0 +1,73 @@
+import { createApp, createDeps, parseConfig } from "@dodeck/api";
+import { createTestStore } from "./dynamo.ts";
+import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestUser } from "./issuer.ts";
+
+export const users = {
+  owner: { sub: "auth0|owner", email: "owner@example.com" },
+  friend: { sub: "auth0|friend", email: "Friend@Example.com" },
+  unverified: { sub: "auth0|unverified", email: "unverified@example.com", emailVerified: false },
+  stranger: { sub: "auth0|stranger", email: "stranger@example.com" },
+  noEmail: { sub: "auth0|no-email" },
+} satisfies Record<string, TestUser>;
+
+/**
+ * The real app over a fresh table on DynamoDB Local, with a test issuer's key set injected
+ * (real RS256 tokens; only the key source differs from production).
+ */
+export async function createTestApp(env: Record<string, string> = {}) {
+  const store = await createTestStore("api");
+  const issuer = await createTestIssuer();
+  const logs: string[] = [];
+  const config = parseConfig({
+    AUTH0_ISSUER: TEST_ISSUER,
+    AUTH0_AUDIENCE: TEST_AUDIENCE,
+    TABLE_NAME: store.tableName,
+    ENVIRONMENT: "local",
+    ...env,
+  });
+  const deps = createDeps(config, {
+    keys: issuer.keys,
+    dynamo: store.client,
+    log: (level, message, fields) => logs.push(JSON.stringify({ level, message, ...fields })),
+  });
+  const app = createApp(deps);
+
+  /** Sends a request as a user (or anonymously) and returns status, headers and parsed body. */
+  async function call(
+    user: TestUser | string | null,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const token =
+      user === null ? undefined : typeof user === "string" ? user : await issuer.tokenFor(user);
+    const init: RequestInit = {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined && typeof body !== "string"
+          ? { "content-type": "application/json" }
+          : {}),
+        ...headers,
+      },
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    };
+    const response = await app.request(path, init);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
+    return { status: response.status, headers: response.headers, body: json as any };
+  }
+
+  return { app, store, issuer, config, logs, call };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
