@@ -1,9 +1,12 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { smokeTest } from "./smoke.ts";
+import { deployedUrls, smokeTest } from "./smoke.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -141,6 +144,29 @@ describe("smokeTest", () => {
   });
 });
 
+describe("deployedUrls", () => {
+  it("returns the Lambda and container URLs that SST output, in that order", () => {
+    const outputs = {
+      table: "dodeck-staging-DoDeckTable-abc",
+      container: "https://ecs.staging.dodeck.app",
+      api: "https://api.staging.dodeck.app",
+      alarmTopic: "arn:aws:sns:eu-west-1:123456789012:alarms",
+    };
+    expect(deployedUrls(outputs)).toEqual([
+      { key: "api", url: "https://api.staging.dodeck.app" },
+      { key: "container", url: "https://ecs.staging.dodeck.app" },
+    ]);
+  });
+
+  it("skips outputs a stage does not have", () => {
+    expect(deployedUrls({ api: "https://x.execute-api.eu-west-1.amazonaws.com" })).toEqual([
+      { key: "api", url: "https://x.execute-api.eu-west-1.amazonaws.com" },
+    ]);
+    expect(deployedUrls({ table: "t" })).toEqual([]);
+    expect(deployedUrls(null)).toEqual([]);
+  });
+});
+
 describe("smoke CLI", () => {
   const run = promisify(execFile);
 
@@ -161,6 +187,40 @@ describe("smoke CLI", () => {
       code: 1,
       stderr: expect.stringContaining("::error title=Smoke test failed::GET "),
     });
+  });
+
+  it("tests every URL in SST's outputs file and fails when one is wrong", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smoke-outputs-"));
+    try {
+      const api = await serve(healthy("staging"));
+      const container = await serve(healthy("staging"));
+      const outputs = join(dir, "outputs.json");
+      writeFileSync(outputs, JSON.stringify({ api, container, table: "t" }));
+      const env = { PATH: process.env.PATH, SMOKE_ATTEMPTS: "2", SMOKE_INTERVAL_MS: "10" };
+      const args = ["scripts/smoke.ts", "--outputs", outputs, "staging"];
+      const ok = await run("node_modules/.bin/tsx", args, { env, timeout: 15_000 });
+      expect(ok.stdout).toContain(`Smoke test passed: ${api} serves environment staging`);
+      expect(ok.stdout).toContain(`Smoke test passed: ${container} serves environment staging`);
+
+      const broken = await serve(healthy("dev"));
+      writeFileSync(outputs, JSON.stringify({ api, container: broken }));
+      await expect(
+        run("node_modules/.bin/tsx", args, { env, timeout: 15_000 }),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`GET ${broken}/healthz answered environment="dev"`),
+      });
+
+      writeFileSync(outputs, JSON.stringify({ table: "t" }));
+      await expect(
+        run("node_modules/.bin/tsx", args, { env, timeout: 15_000 }),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining("has no URL output (api or container)"),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("exits 2 with usage when arguments are missing", async () => {

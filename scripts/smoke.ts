@@ -1,5 +1,12 @@
 /**
- * Post-deploy smoke test: `tsx scripts/smoke.ts <baseUrl> <expectedEnvironment>`.
+ * Post-deploy smoke test:
+ *
+ *   tsx scripts/smoke.ts <baseUrl> <expectedEnvironment>
+ *   tsx scripts/smoke.ts --outputs .sst/outputs.json <expectedEnvironment>
+ *
+ * The second form tests every URL the SST program returned (`api` for the Lambda,
+ * `container` for the Fargate service; a stage may have either or both) and fails when
+ * there is none.
  *
  * Passes when `/healthz` answers 200 `{ok: true, environment: <expected>}` and `/readyz`
  * answers 200 (the table answers). Each check is retried a bounded number of times,
@@ -7,7 +14,21 @@
  * every request has its own timeout so a hanging endpoint cannot stall the pipeline.
  * Exit code 0 on success, 1 on failure, 2 on bad arguments.
  */
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+
+/** Keys of `sst.config.ts`'s run() result that hold a base URL of the app. */
+export const urlOutputKeys = ["api", "container"] as const;
+
+/** The app's base URLs among SST's outputs (`.sst/outputs.json` after a deploy). */
+export function deployedUrls(outputs: unknown): { key: string; url: string }[] {
+  if (typeof outputs !== "object" || outputs === null) return [];
+  const record = outputs as Record<string, unknown>;
+  return urlOutputKeys.flatMap((key) => {
+    const url = record[key];
+    return typeof url === "string" && url !== "" ? [{ key, url }] : [];
+  });
+}
 
 export type SmokeOptions = {
   /** Tries per check, at least 1. */
@@ -113,23 +134,48 @@ function positiveInt(value: string | undefined, fallback: number): number {
   return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
 }
 
+const usage = [
+  "usage: tsx scripts/smoke.ts <baseUrl> <expectedEnvironment>",
+  "       tsx scripts/smoke.ts --outputs <.sst/outputs.json> <expectedEnvironment>",
+].join("\n");
+
+function fail(reason: string): number {
+  // The `::error::` prefix turns the line into an annotation on GitHub and reads fine elsewhere.
+  console.error(`::error title=Smoke test failed::${reason}`);
+  return 1;
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const [baseUrl, expectedEnvironment] = argv;
-  if (!baseUrl || !expectedEnvironment) {
-    console.error("usage: tsx scripts/smoke.ts <baseUrl> <expectedEnvironment>");
+  const fromOutputs = argv[0] === "--outputs";
+  const [target, expectedEnvironment] = fromOutputs ? argv.slice(1) : argv;
+  if (!target || !expectedEnvironment) {
+    console.error(usage);
     return 2;
   }
-  const result = await smokeTest(baseUrl, expectedEnvironment, {
+  let targets = [{ key: "url", url: target }];
+  if (fromOutputs) {
+    let outputs: unknown;
+    try {
+      outputs = JSON.parse(readFileSync(target, "utf8"));
+    } catch (error) {
+      return fail(`cannot read SST outputs ${target}: ${(error as Error).message}`);
+    }
+    targets = deployedUrls(outputs);
+    if (targets.length === 0) {
+      return fail(`${target} has no URL output (${urlOutputKeys.join(" or ")})`);
+    }
+  }
+  const options = {
     attempts: positiveInt(env.SMOKE_ATTEMPTS, defaults.attempts),
     intervalMs: positiveInt(env.SMOKE_INTERVAL_MS, defaults.intervalMs),
     requestTimeoutMs: positiveInt(env.SMOKE_TIMEOUT_MS, defaults.requestTimeoutMs),
-  });
-  if (!result.ok) {
-    // The `::error::` prefix turns the line into an annotation on GitHub and reads fine elsewhere.
-    console.error(`::error title=Smoke test failed::${result.reason}`);
-    return 1;
+  };
+  for (const { key, url } of targets) {
+    if (fromOutputs) console.log(`Smoke-testing ${key}: ${url}`);
+    const result = await smokeTest(url, expectedEnvironment, options);
+    if (!result.ok) return fail(result.reason);
+    console.log(`Smoke test passed: ${url} serves environment ${expectedEnvironment}`);
   }
-  console.log(`Smoke test passed: ${baseUrl} serves environment ${expectedEnvironment}`);
   return 0;
 }
 
