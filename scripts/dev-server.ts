@@ -1,0 +1,39 @@
+import { parseConfig } from "@dodeck/api";
+import { startNodeServer } from "@dodeck/functions/node";
+import pkg from "../package.json" with { type: "json" };
+import { DEV_AUDIENCE, DEV_ISSUER, devIssuerOverrides, loadDevIssuer } from "./dev-issuer.ts";
+
+// The API as `npm run dev` runs it (under `tsx watch`): the Node adapter on loopback, trusting
+// the local development issuer unless a real AUTH0_ISSUER is configured.
+try {
+  const env: Record<string, string | undefined> = { ENVIRONMENT: "local", ...process.env };
+  const useDevIssuer = !env.AUTH0_ISSUER;
+  const config = parseConfig(
+    useDevIssuer ? { ...env, AUTH0_ISSUER: DEV_ISSUER, AUTH0_AUDIENCE: DEV_AUDIENCE } : env,
+    pkg.version,
+  );
+  const overrides = useDevIssuer ? devIssuerOverrides(config, await loadDevIssuer()) : {};
+  const running = await startNodeServer(config, {
+    hostname: "127.0.0.1",
+    overrides,
+    drainTimeoutMs: 1_000,
+  });
+  console.log(`\nDoDeck ${pkg.version} (${config.environment}) listening on ${running.url}`);
+  console.log(`  docs:  ${running.url}/docs`);
+  if (useDevIssuer) {
+    console.log("  try it:");
+    console.log("    TOKEN=$(npm run -s token -- --sub alice --email alice@example.com)");
+    console.log(
+      `    curl -s -X POST ${running.url}/v1/decks -H "authorization: Bearer $TOKEN" -H "content-type: application/json" -d '{"name":"Groceries"}'`,
+    );
+  }
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, async () => {
+      await running.shutdown();
+      process.exit(0);
+    });
+  }
+} catch (error) {
+  console.error(`dodeck dev: ${(error as Error).message}`);
+  process.exit(1);
+}
