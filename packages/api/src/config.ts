@@ -2,7 +2,7 @@ import { defaultTableName } from "@dodeck/core";
 import { z } from "zod";
 
 /**
- * Configuration, parsed once from a plain record (adapters pass `process.env`, Workers their
+ * Configuration, parsed once from a plain record (adapters pass the process environment, Workers their
  * bindings). Names are the old service's, so operators move over unchanged.
  */
 const flag = z
