@@ -1,5 +1,5 @@
 import { defaultTableName } from "@dodeck/core";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Configuration, parsed once from a plain record (adapters pass the process environment, Workers their

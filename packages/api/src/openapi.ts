@@ -1,5 +1,5 @@
 import { type ProblemCode, problemCatalogue } from "@dodeck/core";
-import { z } from "zod";
+import * as z from "zod";
 import * as schemas from "./schemas.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { limits, problemCatalogue } from "@dodeck/core";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * One schema is the request type, the validator and the OpenAPI document. Bodies are strict:
