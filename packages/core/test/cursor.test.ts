@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { decodeCursor, encodeCursor } from "../src/cursor.ts";
+import { AppError } from "../src/errors.ts";
+
+const state = { list: "dos|D1", key: { PK: "DECK#D1", SK: "DO#01ABC" } };
+const expectation = { list: "dos|D1", partitions: ["DECK#D1"], sortKeyPrefix: "DO#" };
+
+function rejection(run: () => unknown): AppError | undefined {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("cursors", () => {
+  it("round-trip the list and the last key", () => {
+    expect(decodeCursor(encodeCursor(state), expectation)).toEqual(state);
+  });
+
+  it("are URL-safe base64 without padding", () => {
+    const cursor = encodeCursor({
+      list: "decks|all|é",
+      key: { PK: "ACCESS#EMAIL#a+b@example.com", SK: "DECK#ü?>#01" },
+    });
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(
+      decodeCursor(cursor, {
+        list: "decks|all|é",
+        partitions: ["ACCESS#EMAIL#a+b@example.com"],
+        sortKeyPrefix: "DECK#",
+      }).key.SK,
+    ).toBe("DECK#ü?>#01");
+  });
+
+  it("reject a cursor from another list as a 422 on `cursor`", () => {
+    const error = rejection(() =>
+      decodeCursor(encodeCursor(state), { ...expectation, list: "dos|D2" }),
+    );
+    expect(error?.code).toBe("validation_failed");
+    expect(error?.status).toBe(422);
+    expect(error?.errors).toEqual([{ path: "cursor", message: "Invalid cursor" }]);
+  });
+
+  it("reject a key outside the partitions the request reads", () => {
+    const foreign = encodeCursor({ list: "dos|D1", key: { PK: "DECK#D2", SK: "DO#01" } });
+    expect(rejection(() => decodeCursor(foreign, expectation))?.code).toBe("validation_failed");
+  });
+
+  it("reject a key outside the expected sort key prefix", () => {
+    const deckKey = encodeCursor({ list: "dos|D1", key: { PK: "DECK#D1", SK: "DECK" } });
+    expect(rejection(() => decodeCursor(deckKey, expectation))?.code).toBe("validation_failed");
+  });
+
+  it("reject garbage, tampering, wrong shapes and oversized input without throwing anything else", () => {
+    const good = encodeCursor(state);
+    const json = (value: unknown) =>
+      btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    const bad = [
+      "",
+      "!!!",
+      "a b",
+      "abc=",
+      `${good.slice(0, -3)}`,
+      `x${good}`,
+      good.replace(/^./, (c) => (c === "A" ? "B" : "A")),
+      json(null),
+      json([1, 2]),
+      json({ l: "dos|D1" }),
+      json({ l: "dos|D1", k: ["DECK#D1"] }),
+      json({ l: "dos|D1", k: ["DECK#D1", 5] }),
+      json({ l: 1, k: ["DECK#D1", "DO#1"] }),
+      "A".repeat(2_049),
+    ];
+    for (const cursor of bad) {
+      expect(rejection(() => decodeCursor(cursor, expectation))?.code, cursor).toBe(
+        "validation_failed",
+      );
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { createUlidGenerator, isUlid } from "../src/ids.ts";
+
+describe("ULID ids", () => {
+  it("are 26 Crockford base32 characters", () => {
+    const id = createUlidGenerator()();
+    expect(id).toHaveLength(26);
+    expect(isUlid(id)).toBe(true);
+  });
+
+  it("encode the time in the first 10 characters", () => {
+    // 0 ms is all zeroes; 2^48 - 1 ms is the largest time a ULID holds.
+    expect(createUlidGenerator(() => 0)().slice(0, 10)).toBe("0000000000");
+    expect(createUlidGenerator(() => 2 ** 48 - 1)().slice(0, 10)).toBe("7ZZZZZZZZZ");
+    // The ULID spec's own example: encodeTime(1469918176385) is "01ARYZ6S41".
+    expect(createUlidGenerator(() => 1_469_918_176_385)().slice(0, 10)).toBe("01ARYZ6S41");
+  });
+
+  it("sort by creation time as plain strings", () => {
+    let time = 1_700_000_000_000;
+    const next = createUlidGenerator(() => time);
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      ids.push(next());
+      time += 1 + (i % 3);
+    }
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it("are strictly increasing within one millisecond (monotonic)", () => {
+    const next = createUlidGenerator(() => 1_700_000_000_000);
+    const ids = Array.from({ length: 1_000 }, () => next());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it("stay increasing when the clock steps backwards", () => {
+    let time = 1_700_000_000_000;
+    const next = createUlidGenerator(() => time);
+    const first = next();
+    time -= 5_000;
+    const second = next();
+    expect(second > first).toBe(true);
+  });
+
+  it("rejects strings that are not ULIDs", () => {
+    for (const value of [
+      "",
+      "d1",
+      "01hf5jzk00aaaaaaaaaaaaaaaa",
+      "01HF5JZK00AAAAAAAAAAAAAAAI",
+      "01HF5JZK00AAAAAAAAAAAAAAA",
+      "01HF5JZK00AAAAAAAAAAAAAAAAA",
+      "../../etc/passwd",
+    ]) {
+      expect(isUlid(value), value).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { keys } from "../src/keys.ts";
+
+// Golden values: these strings are the stored data model (SPEC.md "Data") shared with the old
+// service's table. Changing one orphans every existing item, so a change must fail here first.
+describe("keys", () => {
+  it("builds the deck item key", () => {
+    expect(keys.deck("d1")).toEqual({ PK: "DECK#d1", SK: "DECK" });
+  });
+
+  it("builds a do key in the deck's partition", () => {
+    expect(keys.do("d1", "01J0")).toEqual({ PK: "DECK#d1", SK: "DO#01J0" });
+    expect(keys.deckPartition("d1")).toBe("DECK#d1");
+    expect(keys.doPrefix).toBe("DO#");
+    expect(keys.deckSortKey).toBe("DECK");
+  });
+
+  it("builds the owner access row key from sub, lower-cased name and deck id", () => {
+    expect(keys.ownerAccess("auth0|u1", "focus", "d1")).toEqual({
+      PK: "ACCESS#USER#auth0|u1",
+      SK: "DECK#focus#d1",
+    });
+    expect(keys.ownerPartition("auth0|u1")).toBe("ACCESS#USER#auth0|u1");
+  });
+
+  it("builds the collaborator access row key from the email", () => {
+    expect(keys.collaboratorAccess("friend@example.com", "focus", "d1")).toEqual({
+      PK: "ACCESS#EMAIL#friend@example.com",
+      SK: "DECK#focus#d1",
+    });
+    expect(keys.collaboratorPartition("friend@example.com")).toBe(
+      "ACCESS#EMAIL#friend@example.com",
+    );
+  });
+
+  it("makes the search prefix a prefix of every matching access sort key", () => {
+    expect(keys.accessPrefix("fo")).toBe("DECK#fo");
+    expect(keys.accessPrefix("")).toBe("DECK#");
+    expect(keys.ownerAccess("u", "focus", "d1").SK.startsWith(keys.accessPrefix("fo"))).toBe(true);
+  });
+
+  it("sorts the deck item before its dos, so one Query reads the deck first", () => {
+    const sorted = [keys.do("d1", "0"), keys.deck("d1"), keys.do("d1", "Z")]
+      .map((key) => key.SK)
+      .sort();
+    expect(sorted[0]).toBe("DECK");
+  });
+
+  it("reserves a readiness key no item uses", () => {
+    expect(keys.readiness()).toEqual({ PK: "HEALTH", SK: "HEALTH" });
+  });
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { AppError } from "../src/errors.ts";
+import { limits } from "../src/limits.ts";
+import {
+  assertTransaction,
+  cancellationReasons,
+  mapAwsError,
+  type TransactItem,
+} from "../src/store.ts";
+
+const put = (PK: string, SK: string): TransactItem => ({
+  Put: { TableName: "t", Item: { PK, SK } },
+});
+const del = (PK: string, SK: string): TransactItem => ({
+  Delete: { TableName: "t", Key: { PK, SK } },
+});
+const update = (PK: string, SK: string): TransactItem => ({
+  Update: { TableName: "t", Key: { PK, SK }, UpdateExpression: "SET a = :a" },
+});
+const check = (PK: string, SK: string): TransactItem => ({
+  ConditionCheck: { TableName: "t", Key: { PK, SK }, ConditionExpression: "attribute_exists(PK)" },
+});
+
+describe("assertTransaction", () => {
+  it("accepts up to 100 actions on distinct items", () => {
+    const items = Array.from({ length: limits.maxTransactionActions }, (_, i) => put("P", `S${i}`));
+    expect(() => assertTransaction(items)).not.toThrow();
+  });
+
+  it("refuses 101 actions rather than splitting the transaction", () => {
+    const items = Array.from({ length: 101 }, (_, i) => put("P", `S${i}`));
+    expect(() => assertTransaction(items)).toThrow(/too large: 101/);
+  });
+
+  it("refuses an empty transaction", () => {
+    expect(() => assertTransaction([])).toThrow(/empty/);
+  });
+
+  it("refuses two actions on one item, whatever their kinds", () => {
+    expect(() => assertTransaction([put("P", "S"), del("P", "S")])).toThrow(/P S twice/);
+    expect(() => assertTransaction([update("P", "S"), check("P", "S")])).toThrow(/twice/);
+    expect(() => assertTransaction([del("P", "S"), update("P", "S")])).toThrow(/twice/);
+  });
+
+  it("tells keys apart by both PK and SK", () => {
+    expect(() =>
+      assertTransaction([put("P", "S"), put("P", "T"), put("Q", "S"), check("Q", "T")]),
+    ).not.toThrow();
+  });
+
+  it("stays a programming error, not a client-facing AppError", () => {
+    try {
+      assertTransaction([]);
+    } catch (error) {
+      expect(error).not.toBeInstanceOf(AppError);
+    }
+  });
+
+  it("keeps the largest planned write (rename with the collaborator bound) within 100 actions", () => {
+    // deck update + owner delete/put + delete/put per collaborator
+    expect(1 + 2 + 2 * limits.maxCollaborators).toBeLessThanOrEqual(limits.maxTransactionActions);
+    expect(1 + 2 + 2 * (limits.maxCollaborators + 1)).toBeGreaterThan(limits.maxTransactionActions);
+  });
+});
+
+describe("mapAwsError", () => {
+  it("maps throttling, timeouts, network failures and 5xx to 503 with Retry-After", () => {
+    const cases = [
+      { name: "ProvisionedThroughputExceededException", message: "secret AWS text" },
+      { name: "ThrottlingException" },
+      { name: "TimeoutError" },
+      { name: "Error", code: "ECONNREFUSED" },
+      { name: "SomethingNew", $metadata: { httpStatusCode: 503 } },
+    ];
+    for (const error of cases) {
+      const mapped = mapAwsError(Object.assign(new Error("AWS says no"), error));
+      expect(mapped, error.name).toBeInstanceOf(AppError);
+      expect((mapped as AppError).code).toBe("service_unavailable");
+      expect((mapped as AppError).retryAfter).toBe(1);
+      expect((mapped as AppError).message).not.toMatch(/AWS|secret/);
+    }
+  });
+
+  it("leaves client-side AWS errors and AppErrors unchanged (they become 500 or keep their code)", () => {
+    const validation = Object.assign(new Error("x"), {
+      name: "ValidationException",
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(mapAwsError(validation)).toBe(validation);
+    const app = new AppError("deck_not_found");
+    expect(mapAwsError(app)).toBe(app);
+  });
+});
+
+describe("cancellationReasons", () => {
+  it("reads reasons in action order and unmarshalls returned items", () => {
+    const error = Object.assign(new Error("cancelled"), {
+      name: "TransactionCanceledException",
+      CancellationReasons: [
+        { Code: "ConditionalCheckFailed", Item: { ownerSub: { S: "auth0|x" } } },
+        { Code: "None" },
+      ],
+    });
+    expect(cancellationReasons(error)).toEqual([
+      { Code: "ConditionalCheckFailed", Item: { ownerSub: "auth0|x" } },
+      { Code: "None", Item: undefined },
+    ]);
+  });
+
+  it("is undefined for any other error", () => {
+    expect(cancellationReasons(new Error("x"))).toBeUndefined();
+    expect(cancellationReasons(undefined)).toBeUndefined();
+    expect(
+      cancellationReasons(Object.assign(new Error(), { name: "TransactionCanceledException" })),
+    ).toBeUndefined();
+  });
+});
