@@ -1,34 +1,101 @@
+import { gzipSync } from "node:zlib";
 import { type BuildOptions, build } from "esbuild";
 
 /**
  * Production bundles: one ESM file per entry with everything it imports, so the Lambda zip
- * and the container need no node_modules. `require` is shimmed for the few CommonJS
- * dependencies that call it.
+ * and the container need no node_modules.
+ *
+ * The AWS SDK is bundled into the Lambda, not taken from the runtime's copy: the DynamoDB
+ * client relies on `throwOnRequestTimeout` (a hung table must become a 503, not a hang),
+ * which only recent @smithy/node-http-handler releases honour, and the runtime's SDK version
+ * is whatever AWS ships that month. Bundling pins the version the tests ran against for
+ * ~110 KB of gzip and a few ms of cold start (`npm run bench:lambda` measures both;
+ * docs/performance.md has the figures). `lambda-sdk-external` builds the other variant.
  */
-const common: BuildOptions = {
+const node: BuildOptions = {
   bundle: true,
   platform: "node",
   target: "node20",
   format: "esm",
+  // ESM builds first: the SDK's dist-es tree-shakes, its CommonJS build does not (-60 KB gzip).
+  mainFields: ["module", "main"],
   minify: true,
   sourcemap: true,
   treeShaking: true,
   legalComments: "none",
+  // `require` is shimmed for the few CommonJS dependencies that call it.
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   logLevel: "warning",
 };
 
-const targets = process.argv.slice(2);
-const entries: Record<string, BuildOptions> = {
-  lambda: { entryPoints: ["packages/functions/src/lambda.ts"], outfile: "dist/lambda/index.mjs" },
-  server: { entryPoints: ["packages/functions/src/server.ts"], outfile: "dist/server/index.mjs" },
+/**
+ * workerd: web-platform builds of every dependency (the SDK's browser runtime config uses
+ * `fetch`, not node:http); `nodejs_compat` in the worker's config covers the few node:
+ * built-ins that remain.
+ */
+const worker: BuildOptions = {
+  ...node,
+  platform: "browser",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["browser", "module", "main"],
+  banner: {},
 };
 
-for (const [name, options] of Object.entries(entries)) {
-  if (targets.length > 0 && !targets.includes(name)) continue;
-  const result = await build({ ...common, ...options, metafile: true });
-  const bytes = Object.values(result.metafile.outputs).find((out) => out.entryPoint)?.bytes ?? 0;
-  console.log(`built ${options.outfile} (${Math.round(bytes / 1024)} KiB)`);
+export const targets: Record<string, BuildOptions> = {
+  lambda: {
+    ...node,
+    entryPoints: ["packages/functions/src/lambda.ts"],
+    outfile: "dist/lambda/index.mjs",
+  },
+  "lambda-sdk-external": {
+    ...node,
+    entryPoints: ["packages/functions/src/lambda.ts"],
+    outfile: "dist/lambda-sdk-external/index.mjs",
+    external: ["@aws-sdk/*", "@smithy/*"],
+  },
+  server: {
+    ...node,
+    entryPoints: ["packages/functions/src/server.ts"],
+    outfile: "dist/server/index.mjs",
+  },
+  worker: {
+    ...worker,
+    entryPoints: ["packages/functions/src/worker.ts"],
+    outfile: "dist/worker/index.mjs",
+  },
+};
+
+/** Builds the named targets (all but the external-SDK variant by default); returns sizes. */
+export async function buildTargets(names: string[] = ["lambda", "server", "worker"]) {
+  const sizes: Record<string, { bytes: number; gzipBytes: number }> = {};
+  for (const name of names) {
+    const options = targets[name];
+    if (!options) throw new Error(`unknown build target ${name}; one of ${Object.keys(targets)}`);
+    const result = await build({ ...options, metafile: true, write: false });
+    const { writeFile, mkdir } = await import("node:fs/promises");
+    const { dirname } = await import("node:path");
+    for (const file of result.outputFiles) {
+      await mkdir(dirname(file.path), { recursive: true });
+      await writeFile(file.path, file.contents);
+    }
+    const main = result.outputFiles.find((file) => file.path.endsWith(".mjs"));
+    sizes[name] = {
+      bytes: main?.contents.length ?? 0,
+      gzipBytes: main ? gzipSync(main.contents).length : 0,
+    };
+  }
+  return sizes;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const names = process.argv.slice(2);
+  const sizes = await buildTargets(names.length > 0 ? names : undefined);
+  for (const [name, size] of Object.entries(sizes)) {
+    console.log(
+      `built ${targets[name]?.outfile} (${(size.bytes / 1024).toFixed(0)} KiB, ${(size.gzipBytes / 1024).toFixed(0)} KiB gzip)`,
+    );
+  }
 }

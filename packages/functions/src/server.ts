@@ -1,6 +1,6 @@
-import { parseConfig } from "@dodeck/api";
+import { createLogger, parseConfig } from "@dodeck/api";
 import pkg from "../../../package.json" with { type: "json" };
-import { startNodeServer } from "./node.ts";
+import { DEFAULT_DRAIN_TIMEOUT_MS, startNodeServer } from "./node.ts";
 
 // The container entry: configured only by the environment (SPEC.md "Configuration").
 const config = (() => {
@@ -11,21 +11,39 @@ const config = (() => {
     process.exit(1);
   }
 })();
+const log = createLogger(config.logLevel);
+
+// A crash is logged as one JSON line (with the stack) before the process dies, not as text.
+process.on("uncaughtException", (error) => {
+  log("error", "uncaught exception", {
+    error: `${error.name}: ${error.message}`,
+    stack: error.stack,
+  });
+  process.exit(1);
+});
+process.on("unhandledRejection", (reason) => {
+  log("error", "unhandled rejection", { error: String(reason) });
+  process.exit(1);
+});
 
 const running = await startNodeServer(config);
-console.log(
-  JSON.stringify({
-    level: "info",
-    message: "listening",
-    url: running.url,
-    environment: config.environment,
-  }),
-);
+log("info", "listening", {
+  url: running.url,
+  environment: config.environment,
+  version: config.version,
+});
 
+// ECS sends SIGTERM and SIGKILLs 30 s later (stopTimeout): drain within 10 s, and exit no
+// matter what within 15 s, so the exit is always ours.
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, async () => {
-    console.log(JSON.stringify({ level: "info", message: "draining", signal }));
+    log("info", "draining", { signal });
+    setTimeout(() => {
+      log("error", "shutdown overran its bound; exiting");
+      process.exit(1);
+    }, DEFAULT_DRAIN_TIMEOUT_MS + 5_000).unref();
     await running.shutdown();
+    log("info", "stopped", { signal });
     process.exit(0);
   });
 }

@@ -1,0 +1,44 @@
+import { createApp, createDeps, parseConfig } from "@dodeck/api";
+import type { ExecutionContext } from "hono";
+import pkg from "../../../package.json" with { type: "json" };
+
+/**
+ * The Cloudflare Workers entry. Workers have no process environment: configuration arrives
+ * as `env` bindings on every request (the same names as everywhere else, as plain-text vars
+ * and secrets), so the app is built on the first request and kept for the isolate's life,
+ * which keeps the JWKS cache and the DynamoDB client across requests.
+ */
+type Bindings = Record<string, unknown>;
+type App = ReturnType<typeof createApp>;
+
+let app: App | Response | undefined;
+
+function build(env: Bindings): App | Response {
+  // Only string bindings are configuration; KV namespaces, service bindings etc. are objects.
+  const record = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+  try {
+    return createApp(createDeps(parseConfig(record, pkg.version)));
+  } catch (error) {
+    // An isolate has no start-up to stop: log the one clear line and refuse every request.
+    console.error(`dodeck: invalid configuration: ${(error as Error).message}`);
+    return new Response(
+      JSON.stringify({
+        type: "https://dodeck.app/problems/internal-error",
+        title: "Internal server error",
+        status: 500,
+        detail: "The service is misconfigured.",
+        code: "internal_error",
+      }),
+      { status: 500, headers: { "content-type": "application/problem+json" } },
+    );
+  }
+}
+
+export default {
+  fetch(request: Request, env: Bindings, ctx: ExecutionContext): Response | Promise<Response> {
+    app ??= build(env);
+    return app instanceof Response ? app.clone() : app.fetch(request, env, ctx);
+  },
+};
