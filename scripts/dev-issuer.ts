@@ -49,6 +49,12 @@ export type DevIssuer = Awaited<ReturnType<typeof loadDevIssuer>>;
 
 /** The dependency override that makes the app trust the dev key; refuses outside `local`. */
 export function devIssuerOverrides(config: Config, issuer: DevIssuer): DepsOverrides {
+  assertDevIssuerAllowed(config);
+  return { keys: createLocalJWKSet(issuer.jwks) };
+}
+
+/** Throws unless the dev issuer may be trusted; call it before any key material is made. */
+export function assertDevIssuerAllowed(config: Config): void {
   if (config.environment !== "local") {
     throw new Error(
       `the local development issuer cannot be enabled with ENVIRONMENT=${config.environment}`,
@@ -57,7 +63,6 @@ export function devIssuerOverrides(config: Config, issuer: DevIssuer): DepsOverr
   if (config.auth.issuer !== DEV_ISSUER) {
     throw new Error(`the local development issuer needs AUTH0_ISSUER=${DEV_ISSUER}`);
   }
-  return { keys: createLocalJWKSet(issuer.jwks) };
 }
 
 async function readKeys(file: string): Promise<StoredKeys> {

@@ -1,7 +1,13 @@
 import { parseConfig } from "@dodeck/api";
 import { startNodeServer } from "@dodeck/functions/node";
 import pkg from "../package.json" with { type: "json" };
-import { DEV_AUDIENCE, DEV_ISSUER, devIssuerOverrides, loadDevIssuer } from "./dev-issuer.ts";
+import {
+  assertDevIssuerAllowed,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  devIssuerOverrides,
+  loadDevIssuer,
+} from "./dev-issuer.ts";
 
 // The API as `npm run dev` runs it (under `tsx watch`): the Node adapter on loopback, trusting
 // the local development issuer unless a real AUTH0_ISSUER is configured.
@@ -12,6 +18,8 @@ try {
     useDevIssuer ? { ...env, AUTH0_ISSUER: DEV_ISSUER, AUTH0_AUDIENCE: DEV_AUDIENCE } : env,
     pkg.version,
   );
+  // Refuse before loadDevIssuer() would create a key file outside local.
+  if (useDevIssuer) assertDevIssuerAllowed(config);
   const overrides = useDevIssuer ? devIssuerOverrides(config, await loadDevIssuer()) : {};
   const running = await startNodeServer(config, {
     hostname: "127.0.0.1",

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Store } from "@dodeck/core";
-import { exportSPKI, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
+import { exportSPKI, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEV_AUDIENCE, DEV_ISSUER, loadDevIssuer } from "../../../scripts/dev-issuer.ts";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";

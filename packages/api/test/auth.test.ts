@@ -1,0 +1,148 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AppError } from "@dodeck/core";
+import { errors } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  type DevIssuer,
+  devIssuerOverrides,
+  loadDevIssuer,
+} from "../../../scripts/dev-issuer.ts";
+import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../../../test/support/issuer.ts";
+import { createTokenVerifier, isKeySourceFailure, parseConfig } from "../src";
+
+const root = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+describe("the local development issuer", () => {
+  let dir: string;
+  let dev: DevIssuer;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "dodeck-dev-issuer-"));
+    dev = await loadDevIssuer(join(dir, "dev-issuer.json"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const configFor = (environment: string) =>
+    parseConfig({
+      ENVIRONMENT: environment,
+      AUTH0_ISSUER: DEV_ISSUER,
+      AUTH0_AUDIENCE: DEV_AUDIENCE,
+    });
+
+  it.each(["dev", "staging", "prod"])("cannot be enabled with ENVIRONMENT=%s", (environment) => {
+    expect(() => devIssuerOverrides(configFor(environment), dev)).toThrow(
+      `the local development issuer cannot be enabled with ENVIRONMENT=${environment}`,
+    );
+  });
+
+  it("is trusted with ENVIRONMENT=local and only for its own issuer", async () => {
+    const overrides = devIssuerOverrides(configFor("local"), dev);
+    expect(overrides.keys).toBeTypeOf("function");
+    const verify = createTokenVerifier({
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      claimsNamespace: "https://dodeck.app/",
+      keys: overrides.keys!,
+    });
+    const caller = await verify(`Bearer ${await dev.sign({ sub: "alice", email: "A@x.io" })}`);
+    expect(caller).toEqual({ sub: "alice", email: "a@x.io", emailVerified: true });
+    expect(() =>
+      devIssuerOverrides(
+        parseConfig({ ENVIRONMENT: "local", AUTH0_ISSUER: TEST_ISSUER, AUTH0_AUDIENCE: "x" }),
+        dev,
+      ),
+    ).toThrow(`needs AUTH0_ISSUER=${DEV_ISSUER}`);
+  });
+
+  it("makes scripts/dev-server.ts exit non-zero with one clear line under ENVIRONMENT=prod", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "dodeck-dev-server-"));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, ENVIRONMENT: "prod" };
+      delete env.AUTH0_ISSUER;
+      delete env.AUTH0_AUDIENCE;
+      const child = spawn(
+        process.execPath,
+        ["--import", import.meta.resolve("tsx"), join(root, "scripts/dev-server.ts")],
+        { cwd, env, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const code = await new Promise<number | null>((done) => child.on("exit", done));
+      clearTimeout(timer);
+      expect(code).toBe(1);
+      expect(stdout).not.toContain("listening");
+      expect(stderr).toContain(
+        "dodeck dev: the local development issuer cannot be enabled with ENVIRONMENT=prod",
+      );
+      // Refusing comes before any key material is made.
+      expect(existsSync(join(cwd, ".dodeck"))).toBe(false);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("key source failures", () => {
+  it("blames the issuer for fetch failures and the token for key mismatches", () => {
+    expect(isKeySourceFailure(new TypeError("fetch failed"))).toBe(true);
+    expect(isKeySourceFailure(new errors.JWKSTimeout())).toBe(true);
+    expect(isKeySourceFailure(new errors.JWKSInvalid())).toBe(true);
+    expect(
+      isKeySourceFailure(
+        new errors.JOSEError("Expected 200 OK from the JSON Web Key Set HTTP response"),
+      ),
+    ).toBe(true);
+    expect(isKeySourceFailure(new errors.JWKSNoMatchingKey())).toBe(false);
+    expect(isKeySourceFailure(new errors.JWKSMultipleMatchingKeys())).toBe(false);
+    expect(isKeySourceFailure(new errors.JOSENotSupported())).toBe(false);
+    expect(isKeySourceFailure(new errors.JWSSignatureVerificationFailed())).toBe(false);
+    expect(isKeySourceFailure(new errors.JOSEAlgNotAllowed())).toBe(false);
+  });
+
+  it("turns a key set that throws into 503 service_unavailable with Retry-After", async () => {
+    const issuer = await createTestIssuer();
+    const verify = createTokenVerifier({
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      claimsNamespace: "https://dodeck.app/",
+      keys: async () => {
+        throw new TypeError("fetch failed");
+      },
+    });
+    const error = await verify(`Bearer ${await issuer.tokenFor({ sub: "u" })}`).catch((e) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: "service_unavailable", status: 503 });
+    expect((error as AppError).retryAfter).toBeGreaterThan(0);
+  });
+
+  it("does not remember a token past its expiry", async () => {
+    const issuer = await createTestIssuer();
+    let clock = Date.now();
+    const verify = createTokenVerifier({
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      claimsNamespace: "https://dodeck.app/",
+      keys: issuer.keys,
+      now: () => clock,
+    });
+    const token = await issuer.sign({ sub: "u" }, { expiresIn: "1m" });
+    await expect(verify(`Bearer ${token}`)).resolves.toMatchObject({ sub: "u" });
+    clock += 2 * 60_000; // beyond exp + 30 s tolerance
+    await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ code: "unauthorized" });
+  });
+});
