@@ -1,0 +1,486 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import autocannon from "autocannon";
+import { freePort, startDynamoLocal } from "../scripts/dynamodb-local.ts";
+import { setupTable } from "../scripts/local-table.ts";
+import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../test/support/issuer.ts";
+
+/**
+ * `npm run bench`: DoDeck's production Node build against DynamoDB Local, next to two floors
+ * measured in the same run (a Hono hello route, a Hono route doing one GetItem). Everything
+ * goes over loopback; every loop is bounded; everything started here is stopped in `finally`
+ * (and on SIGINT/SIGTERM). See docs/performance.md for the method and the latest figures.
+ *
+ * BENCH_DURATION=<seconds> shortens each measurement (default 10); BENCH_PROFILE=1 runs the
+ * API under `node --cpu-prof` and leaves the profile in bench/results/profile/.
+ */
+
+const DURATION_S = boundedNumber(process.env.BENCH_DURATION, 10, 1, 60);
+const WARMUP_S = Math.min(2, DURATION_S);
+/** DynamoDB Local is a JVM: cold, it answers far slower than after its JIT has run. */
+const DYNAMO_WARMUP_S = Math.min(5, DURATION_S);
+const CONNECTIONS = [1, 32] as const;
+const PROFILE = process.env.BENCH_PROFILE === "1";
+const RESULTS_DIR = "bench/results";
+const SERVER_BUNDLE = "dist/server/index.mjs";
+const READY_TIMEOUT_MS = 20_000;
+const TABLE_NAME = "DoDeckBench";
+const SEED = { decks: 20, dos: 50, collaborator: "friend@example.com" };
+const OWNER = { sub: "auth0|bench-owner", email: "owner@example.com" };
+
+type Target = {
+  name: string;
+  server: "api" | "floor";
+  method: "GET" | "POST" | "PATCH";
+  path: string;
+  body?: string;
+  auth?: boolean;
+};
+
+type Row = {
+  target: string;
+  connections: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  serverPeakRssMb: number;
+  /** CPU time (user + system) per request, of the server process and of DynamoDB Local. */
+  serverCpuMsPerReq: number;
+  dynamoCpuMsPerReq: number;
+  ratioToGetItemFloor?: number;
+  p99RatioToGetItemFloor?: number;
+};
+
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const stop of cleanups.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        console.error(`bench: cleanup failed: ${(error as Error).message}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, async () => {
+    console.error(`bench: ${signal}, stopping everything it started`);
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(SERVER_BUNDLE)) {
+    throw new Error(`${SERVER_BUNDLE} is missing: run 'npm run build -- server' first`);
+  }
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const started = new Date();
+
+  // 1. DynamoDB Local and the table.
+  const dynamo = await startDynamoLocal();
+  cleanups.push(dynamo.stop);
+  await setupTable({ DYNAMODB_ENDPOINT_URL: dynamo.endpoint, TABLE_NAME });
+
+  // 2. A loopback JWKS for a real RS256 issuer: the API fetches keys exactly as from Auth0.
+  const issuer = await createTestIssuer("bench-key");
+  const jwksBody = JSON.stringify(issuer.jwks);
+  const jwks = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" }).end(jwksBody);
+  });
+  const jwksUrl = await listen(jwks);
+  cleanups.push(() => closeServer(jwks));
+  const token = await issuer.sign(
+    {
+      sub: OWNER.sub,
+      "https://dodeck.app/email": OWNER.email,
+      "https://dodeck.app/email_verified": true,
+    },
+    { expiresIn: "1h" },
+  );
+
+  // 3. The production build of the Node adapter, configured only by the environment.
+  const apiPort = await freePort();
+  const logFd = openSync(`${RESULTS_DIR}/api-server.log`, "w");
+  cleanups.push(async () => closeSync(logFd));
+  const api = await startProcess(
+    "api",
+    [
+      "--enable-source-maps",
+      ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${RESULTS_DIR}/profile`] : []),
+      SERVER_BUNDLE,
+    ],
+    {
+      PORT: String(apiPort),
+      ENVIRONMENT: "local",
+      AUTH0_ISSUER: TEST_ISSUER,
+      AUTH0_AUDIENCE: TEST_AUDIENCE,
+      AUTH0_JWKS_URL: `${jwksUrl}/.well-known/jwks.json`,
+      TABLE_NAME,
+      DYNAMODB_ENDPOINT_URL: dynamo.endpoint,
+      AWS_REGION: "us-east-1",
+      LOG_LEVEL: "info",
+    },
+    logFd,
+    `http://127.0.0.1:${apiPort}/healthz`,
+  );
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  // 4. Seed through the public API.
+  const seed = await seedThroughApi(apiUrl, token);
+
+  // 5. The floors, in their own process (no DoDeck code), on the same DynamoDB Local.
+  const floorPort = await freePort();
+  const floorLog = openSync(`${RESULTS_DIR}/floor-server.log`, "w");
+  cleanups.push(async () => closeSync(floorLog));
+  const floor = await startProcess(
+    "floor",
+    ["--import", "tsx", "bench/floor-server.ts"],
+    {
+      PORT: String(floorPort),
+      DYNAMODB_ENDPOINT_URL: dynamo.endpoint,
+      TABLE_NAME,
+      FLOOR_DECK_ID: seed.deckId,
+    },
+    floorLog,
+    `http://127.0.0.1:${floorPort}/item`,
+  );
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  const dynamoPid = await findDynamoPid(new URL(dynamo.endpoint).port);
+
+  // 6. Warm DynamoDB Local's JIT, so the first measurement (the floor) is not its cold start.
+  await autocannon({ url: `${floorUrl}/item`, connections: 32, duration: DYNAMO_WARMUP_S });
+
+  const deck = `/v1/decks/${seed.deckId}`;
+  const targets: Target[] = [
+    { name: "floor: Hono hello", server: "floor", method: "GET", path: "/hello" },
+    { name: "floor: Hono + 1 GetItem", server: "floor", method: "GET", path: "/item" },
+    { name: "GET /healthz", server: "api", method: "GET", path: "/healthz" },
+    { name: "GET /v1/decks", server: "api", method: "GET", path: "/v1/decks", auth: true },
+    { name: "GET /v1/decks/{id}", server: "api", method: "GET", path: deck, auth: true },
+    {
+      name: "GET /v1/decks/{id}/dos",
+      server: "api",
+      method: "GET",
+      path: `${deck}/dos`,
+      auth: true,
+    },
+    {
+      name: "POST /v1/decks/{id}/dos",
+      server: "api",
+      method: "POST",
+      path: `${deck}/dos`,
+      body: JSON.stringify({ text: "benchmark do" }),
+      auth: true,
+    },
+    {
+      name: "PATCH /v1/decks/{id}/dos/{doId}",
+      server: "api",
+      method: "PATCH",
+      path: `${deck}/dos/${seed.doId}`,
+      body: JSON.stringify({ completed: true }),
+      auth: true,
+    },
+  ];
+
+  const rows: Row[] = [];
+  console.log(
+    `bench: ${DURATION_S} s per measurement (+${WARMUP_S} s warm-up) at ${CONNECTIONS.join(" and ")} connections`,
+  );
+  for (const target of targets) {
+    const child = target.server === "api" ? api : floor;
+    const base = target.server === "api" ? apiUrl : floorUrl;
+    for (const connections of CONNECTIONS) {
+      const options = {
+        url: `${base}${target.path}`,
+        method: target.method,
+        connections,
+        headers: {
+          ...(target.auth ? { authorization: `Bearer ${token}` } : {}),
+          ...(target.body ? { "content-type": "application/json" } : {}),
+        },
+        ...(target.body ? { body: target.body } : {}),
+      };
+      await autocannon({ ...options, duration: WARMUP_S });
+      const cpuBefore = [await cpuMs(child.pid), await cpuMs(dynamoPid)] as const;
+      const result = await autocannon({ ...options, duration: DURATION_S });
+      const cpuAfter = [await cpuMs(child.pid), await cpuMs(dynamoPid)] as const;
+      const total = Math.max(result.requests.total, 1);
+      const row: Row = {
+        target: target.name,
+        connections,
+        reqPerSec: Math.round(result.requests.average),
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        statusCodes: Object.fromEntries(
+          Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count]),
+        ),
+        serverPeakRssMb: await peakRssMb(child.pid),
+        serverCpuMsPerReq: round((cpuAfter[0] - cpuBefore[0]) / total, 3),
+        dynamoCpuMsPerReq: round((cpuAfter[1] - cpuBefore[1]) / total, 3),
+      };
+      rows.push(row);
+      console.log(
+        `  ${target.name.padEnd(34)} c=${String(connections).padEnd(3)} ${String(row.reqPerSec).padStart(6)} req/s  p99 ${row.p99Ms} ms  non-2xx ${row.non2xx}`,
+      );
+    }
+  }
+
+  for (const row of rows) {
+    const floorRow = rows.find(
+      (r) => r.target === "floor: Hono + 1 GetItem" && r.connections === row.connections,
+    );
+    if (!floorRow) continue;
+    row.ratioToGetItemFloor = round(row.reqPerSec / floorRow.reqPerSec, 2);
+    row.p99RatioToGetItemFloor = round(row.p99Ms / Math.max(floorRow.p99Ms, 1), 2);
+  }
+
+  const verdicts = judge(rows);
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  console.log("");
+  console.log(formatTable(rows));
+  console.log("");
+  for (const verdict of verdicts)
+    console.log(`${verdict.met ? "MET " : "MISS"}  ${verdict.target}`);
+  const report = {
+    startedAt: started.toISOString(),
+    durationSeconds: DURATION_S,
+    warmupSeconds: WARMUP_S,
+    connections: CONNECTIONS,
+    machine,
+    seed: { ...SEED, deckId: seed.deckId, doId: seed.doId },
+    apiPeakRssMb: await peakRssMb(api.pid),
+    floorPeakRssMb: await peakRssMb(floor.pid),
+    rows,
+    targets: verdicts,
+  };
+  const file = `${RESULTS_DIR}/http-${started.toISOString().replace(/[:.]/g, "-")}.json`;
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  await writeFile(file, json);
+  await writeFile(`${RESULTS_DIR}/http-latest.json`, json);
+  console.log(`\nwrote ${file} (and ${RESULTS_DIR}/http-latest.json)`);
+}
+
+/** The issue's targets, from one run's rows. */
+function judge(rows: Row[]): { target: string; met: boolean }[] {
+  const at32 = rows.filter((row) => row.connections === 32 && row.target.includes("/v1/"));
+  const floor = rows.find((r) => r.target === "floor: Hono + 1 GetItem" && r.connections === 32);
+  const verdicts = at32.map((row) => {
+    const minimum = row.target === "GET /v1/decks" ? 0.4 : 0.5;
+    return {
+      target: `${row.target} @32: ${row.ratioToGetItemFloor} × floor req/s (≥ ${minimum}), p99 ${row.p99Ms} ms ≤ 3 × ${floor?.p99Ms} ms, non-2xx ${row.non2xx} = 0`,
+      met:
+        (row.ratioToGetItemFloor ?? 0) >= minimum &&
+        row.non2xx === 0 &&
+        row.errors === 0 &&
+        (row.p99RatioToGetItemFloor ?? Number.POSITIVE_INFINITY) <= 3,
+    };
+  });
+  const peak = Math.max(
+    ...rows.filter((r) => !r.target.startsWith("floor")).map((r) => r.serverPeakRssMb),
+  );
+  verdicts.push({ target: `API peak RSS ${peak} MB < 150 MB`, met: peak < 150 });
+  return verdicts;
+}
+
+function formatTable(rows: Row[]): string {
+  const header = [
+    "route",
+    "conns",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "non-2xx",
+    "peak RSS MB",
+    "× floor req/s",
+    "× floor p99",
+    "CPU ms/req server",
+    "CPU ms/req DynamoDB",
+  ];
+  const lines = rows.map((row) => [
+    row.target,
+    String(row.connections),
+    String(row.reqPerSec),
+    String(row.p50Ms),
+    String(row.p99Ms),
+    String(row.non2xx + row.errors),
+    String(row.serverPeakRssMb),
+    row.ratioToGetItemFloor?.toFixed(2) ?? "",
+    row.p99RatioToGetItemFloor?.toFixed(2) ?? "",
+    row.serverCpuMsPerReq.toFixed(2),
+    row.dynamoCpuMsPerReq.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(" | ")} |`;
+  return [
+    fmt(header),
+    `|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`,
+    ...lines.map(fmt),
+  ].join("\n");
+}
+
+/** Creates 20 decks, shares the first with a collaborator and gives it 50 dos. */
+async function seedThroughApi(base: string, token: string) {
+  const call = async (method: string, path: string, body: unknown, expected: number) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await response.text();
+    if (response.status !== expected) {
+      throw new Error(`seed: ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+    }
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const deckIds: string[] = [];
+  for (let i = 1; i <= SEED.decks; i++) {
+    const deck = await call(
+      "POST",
+      "/v1/decks",
+      { name: `Bench deck ${String(i).padStart(2, "0")}` },
+      201,
+    );
+    deckIds.push(String(deck.deckId));
+  }
+  const deckId = deckIds[0]!;
+  await call("POST", `/v1/decks/${deckId}/collaborators`, { email: SEED.collaborator }, 201);
+  const doIds: string[] = [];
+  for (let i = 1; i <= SEED.dos; i++) {
+    const created = await call("POST", `/v1/decks/${deckId}/dos`, { text: `Seeded do ${i}` }, 201);
+    doIds.push(String(created.doId));
+  }
+  return { deckId, doId: doIds[0]! };
+}
+
+/** Spawns `node <args>` (stdout/stderr to `logFd`), waits until `readyUrl` answers 200. */
+async function startProcess(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  logFd: number,
+  readyUrl: string,
+): Promise<ChildProcess & { pid: number }> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", logFd, logFd],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${name} server not ready within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (child.pid === undefined) throw new Error(`${name} server has no pid`);
+  return child as ChildProcess & { pid: number };
+}
+
+/** User + system CPU time of a process so far, in ms (from /proc/<pid>/stat, 100 ticks/s). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The JVM serving DynamoDB Local on `port` (started by scripts/dynamodb-local.ts). */
+async function findDynamoPid(port: string): Promise<number> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      if (args.some((a) => a.includes("DynamoDBLocal.jar")) && args.includes(port)) {
+        return Number(entry);
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  throw new Error(`no DynamoDB Local process found on port ${port}`);
+}
+
+/** The process's peak resident set (VmHWM), in MB. */
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+  return round(kb / 1024, 1);
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve(`http://127.0.0.1:${port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function boundedNumber(raw: string | undefined, fallback: number, min: number, max: number) {
+  const value = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`BENCH_DURATION must be a number of seconds between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
