@@ -247,6 +247,8 @@ describe("operator templates in docs/deploy/", () => {
       "StageSecretsMetadataOnlyNeverValues",
       "StageFunctions",
       "StageRoles",
+      "StageAlarms",
+      "StageAlarmTopic",
     ]) {
       const resources = list(statements.find((s) => s.Sid === sid)?.Resource);
       expect(resources.length, sid).toBeGreaterThan(0);
