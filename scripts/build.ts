@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type BuildOptions, build } from "esbuild";
 
@@ -68,21 +70,29 @@ export const targets: Record<string, BuildOptions> = {
   },
 };
 
-/** Builds the named targets (all but the external-SDK variant by default); returns sizes. */
-export async function buildTargets(names: string[] = ["lambda", "server", "worker"]) {
-  const sizes: Record<string, { bytes: number; gzipBytes: number }> = {};
+/**
+ * Builds the named targets (all but the external-SDK variant by default) and returns each
+ * one's path and size. `outRoot` replaces `dist/`, so tests build into their own directory
+ * and never race a concurrent `npm run build`.
+ */
+export async function buildTargets(
+  names: string[] = ["lambda", "server", "worker"],
+  outRoot = "dist",
+) {
+  const sizes: Record<string, { outfile: string; bytes: number; gzipBytes: number }> = {};
   for (const name of names) {
     const options = targets[name];
-    if (!options) throw new Error(`unknown build target ${name}; one of ${Object.keys(targets)}`);
-    const result = await build({ ...options, metafile: true, write: false });
-    const { writeFile, mkdir } = await import("node:fs/promises");
-    const { dirname } = await import("node:path");
+    if (!options?.outfile)
+      throw new Error(`unknown build target ${name}; one of ${Object.keys(targets)}`);
+    const outfile = join(outRoot, relative("dist", options.outfile));
+    const result = await build({ ...options, outfile, metafile: true, write: false });
     for (const file of result.outputFiles) {
       await mkdir(dirname(file.path), { recursive: true });
       await writeFile(file.path, file.contents);
     }
     const main = result.outputFiles.find((file) => file.path.endsWith(".mjs"));
     sizes[name] = {
+      outfile,
       bytes: main?.contents.length ?? 0,
       gzipBytes: main ? gzipSync(main.contents).length : 0,
     };
@@ -93,9 +103,9 @@ export async function buildTargets(names: string[] = ["lambda", "server", "worke
 if (import.meta.url === `file://${process.argv[1]}`) {
   const names = process.argv.slice(2);
   const sizes = await buildTargets(names.length > 0 ? names : undefined);
-  for (const [name, size] of Object.entries(sizes)) {
+  for (const size of Object.values(sizes)) {
     console.log(
-      `built ${targets[name]?.outfile} (${(size.bytes / 1024).toFixed(0)} KiB, ${(size.gzipBytes / 1024).toFixed(0)} KiB gzip)`,
+      `built ${size.outfile} (${(size.bytes / 1024).toFixed(0)} KiB, ${(size.gzipBytes / 1024).toFixed(0)} KiB gzip)`,
     );
   }
 }
