@@ -16,11 +16,14 @@ const list = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+// z.url() alone accepts any scheme, so "localhost:8000" would pass as a URL and fail later.
+const httpUrl = (message = "must be an http(s) URL") => z.url({ protocol: /^https?$/, message });
+
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(["local", "dev", "staging", "prod"]).default("local"),
-  AUTH0_ISSUER: z.url({ message: "must be a URL such as https://tenant.auth0.com/" }),
+  AUTH0_ISSUER: httpUrl("must be a URL such as https://tenant.auth0.com/"),
   AUTH0_AUDIENCE: z.string().min(1),
-  AUTH0_JWKS_URL: z.url().optional(),
+  AUTH0_JWKS_URL: httpUrl().optional(),
   AUTH0_CLAIMS_NAMESPACE: z.string().min(1).default("https://dodeck.app/"),
   REQUIRE_EMAIL_VERIFIED: flag.default(true),
   TABLE_NAME: z
@@ -28,7 +31,7 @@ const ConfigSchema = z.object({
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/, "must be a DynamoDB table name")
     .default(defaultTableName),
   AWS_REGION: z.string().min(1).default("us-east-1"),
-  DYNAMODB_ENDPOINT_URL: z.url().optional(),
+  DYNAMODB_ENDPOINT_URL: httpUrl().optional(),
   CORS_ALLOWED_ORIGINS: list.default([]),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PORT: z.coerce.number().int().min(1).max(65_535).default(8080),

@@ -1,0 +1,132 @@
+import { buildOpenApiDocument, createApp, createDeps, operations, parseConfig } from "@dodeck/api";
+import { problemCatalogue } from "@dodeck/core";
+import { createLocalJWKSet } from "jose";
+import { describe, expect, it } from "vitest";
+
+// No table is touched: building the app and its document reads nothing.
+function appFor(ENVIRONMENT: string) {
+  const config = parseConfig({
+    AUTH0_ISSUER: "https://tenant.example.com/",
+    AUTH0_AUDIENCE: "https://api.example.com",
+    ENVIRONMENT,
+  });
+  return createApp(createDeps(config, { keys: createLocalJWKSet({ keys: [] }), log: () => {} }));
+}
+
+async function fetchDocument(app: ReturnType<typeof appFor>) {
+  const response = await app.request("/openapi.json");
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  // biome-ignore lint/suspicious/noExplicitAny: the document is walked as plain JSON
+  return (await response.json()) as any;
+}
+
+const HTTP_METHODS = ["get", "post", "put", "patch", "delete"];
+
+describe("GET /openapi.json", () => {
+  it("serves an OpenAPI 3.1 document with the app's version", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.info).toMatchObject({ title: "DoDeck API", version: expect.any(String) });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+  });
+
+  it("lists exactly the app's routes, /docs aside (an HTML page, absent in prod)", async () => {
+    for (const environment of ["local", "prod"]) {
+      const app = appFor(environment);
+      const doc = await fetchDocument(app);
+      const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+        .flatMap(([path, ops]) =>
+          Object.keys(ops)
+            .filter((method) => HTTP_METHODS.includes(method))
+            .map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
+        )
+        .sort();
+      const routed = [
+        ...new Set(
+          app.routes
+            .filter((route) => route.method !== "ALL" && route.path !== "/docs")
+            .map((route) => `${route.method} ${route.path}`),
+        ),
+      ].sort();
+      expect(documented, environment).toEqual(routed);
+      expect(routed).toHaveLength(14);
+    }
+  });
+
+  it("marks every /v1 operation as needing a bearer token with a 401, and health routes as open", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const op of Object.values(ops)) {
+        if (path.startsWith("/v1/")) {
+          expect(op.security, path).toEqual([{ bearer: [] }]);
+          expect(op.responses["401"], path).toBeDefined();
+        } else {
+          expect(op.security, path).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it("documents each operation's success status and body schema, and path parameters", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    const op = (method: string, path: string) => doc.paths[path][method];
+    expect(Object.keys(op("post", "/v1/decks").responses)).toContain("201");
+    expect(op("post", "/v1/decks").requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/CreateDeck",
+    });
+    expect(Object.keys(op("delete", "/v1/decks/{deckId}").responses)).toContain("204");
+    expect(
+      op("delete", "/v1/decks/{deckId}/collaborators/{email}").parameters.map(
+        (p: { name: string; in: string }) => `${p.in}:${p.name}`,
+      ),
+    ).toEqual(["path:deckId", "path:email"]);
+    expect(
+      op("get", "/v1/decks")
+        .parameters.map((p: { name: string }) => p.name)
+        .sort(),
+    ).toEqual(["cursor", "limit", "search", "visibility"]);
+    const patchDo = op("patch", "/v1/decks/{deckId}/dos/{doId}").responses;
+    expect(patchDo["400"].description).toMatch(/no_updates_provided/);
+    expect(patchDo["404"].description).toMatch(/do_not_found/);
+    expect(patchDo["404"].description).toMatch(/deck_not_found/);
+  });
+
+  it("describes request bodies as strict, as the validators enforce", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    for (const id of ["CreateDeck", "RenameDeck", "ShareDeck", "CreateDo", "UpdateDo"]) {
+      expect(doc.components.schemas[id]?.additionalProperties, id).toBe(false);
+    }
+    expect(doc.components.schemas.CreateDeck.properties.name).toMatchObject({
+      type: "string",
+      minLength: 1,
+      maxLength: 120,
+    });
+  });
+
+  it("resolves every $ref and lists every problem code in the Problem schema", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    const refs: string[] = [];
+    JSON.stringify(doc, (key, value) => {
+      if (key === "$ref") refs.push(value);
+      return value;
+    });
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of new Set(refs)) {
+      const name = ref.replace("#/components/schemas/", "");
+      expect(doc.components.schemas[name], ref).toBeDefined();
+    }
+    expect([...doc.components.schemas.Problem.properties.code.enum].sort()).toEqual(
+      Object.keys(problemCatalogue).sort(),
+    );
+  });
+
+  it("is the same document the module builds, and names each operation once", () => {
+    const doc = buildOpenApiDocument({ version: "0.0.0" });
+    const ids = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops).map((op) => (op as { operationId: string }).operationId),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(operations.length);
+  });
+});
