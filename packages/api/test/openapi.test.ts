@@ -56,7 +56,8 @@ describe("GET /openapi.json", () => {
 
   it("marks every /v1 operation as needing a bearer token with a 401, and health routes as open", async () => {
     const doc = await fetchDocument(appFor("local"));
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    type Op = { security: unknown; responses: Record<string, unknown> };
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Op>>)) {
       for (const op of Object.values(ops)) {
         if (path.startsWith("/v1/")) {
           expect(op.security, path).toEqual([{ bearer: [] }]);
