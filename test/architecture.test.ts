@@ -10,7 +10,9 @@ function sources(dir: string): { file: string; text: string }[] {
 }
 
 function importsOf(text: string): string[] {
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map((match) => match[1] ?? "");
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)].map(
+    (match) => match[1] ?? "",
+  );
 }
 
 const portable = [...sources("packages/core/src"), ...sources("packages/api/src")];
