@@ -26,6 +26,8 @@ export type VerifierOptions = {
 const MAX_AUTHORIZATION_LENGTH = 8_192;
 const CLOCK_TOLERANCE_SECONDS = 30;
 const KEYS_RETRY_AFTER_SECONDS = 5;
+/** While stale keys serve during a JWKS outage, the issuer is asked again at most this often. */
+const FAILED_FETCH_BACKOFF_MS = 30_000;
 
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const now = options.now ?? Date.now;
@@ -146,13 +148,25 @@ export function createRemoteKeys(options: RemoteKeysOptions): JWTVerifyGetKey {
     },
   });
 
+  let failedAt: number | undefined;
+  const usable = (entry: typeof lastGood): entry is NonNullable<typeof lastGood> =>
+    entry !== undefined && now() - entry.at < maxStaleMs;
+
   return async (header, token) => {
+    // During an outage jose would refetch on every request (each one waiting up to the
+    // timeout on a hung issuer); while stale keys serve, ask the issuer again only after a
+    // back-off.
+    if (failedAt !== undefined && now() - failedAt < FAILED_FETCH_BACKOFF_MS && usable(lastGood)) {
+      return lastGood.keys(header, token);
+    }
     try {
-      return await remote(header, token);
+      const key = await remote(header, token);
+      failedAt = undefined;
+      return key;
     } catch (error) {
-      if (isKeySourceFailure(error) && lastGood && now() - lastGood.at < maxStaleMs) {
-        return lastGood.keys(header, token);
-      }
+      if (!isKeySourceFailure(error)) throw error;
+      failedAt = now();
+      if (usable(lastGood)) return lastGood.keys(header, token);
       throw error;
     }
   };

@@ -469,6 +469,56 @@ describe("the issuer's JWKS over real HTTP", () => {
     expect((await app.request("/v1/decks", bearer(await token({}, long)))).status).toBe(200);
   });
 
+  it("does not ask a failing issuer again on every request while it serves the last good keys", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    vi.setSystemTime(start);
+    const server = await jwksServer();
+    const app = remoteApp(server.url);
+    expect(
+      (await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })))).status,
+    ).toBe(200);
+    await server.setMode("error500");
+    vi.setSystemTime(start + 11 * 60_000);
+    server.resetRequests();
+    for (let i = 0; i < 20; i++) {
+      const response = await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })));
+      expect(response.status).toBe(200);
+    }
+    expect(server.requests).toBe(1);
+    // After a short back-off it tries the issuer again, and picks up its keys once it answers.
+    await server.setMode("ok");
+    vi.setSystemTime(start + 12 * 60_000);
+    expect(
+      (await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })))).status,
+    ).toBe(200);
+    expect(server.requests).toBe(2);
+  });
+
+  it("does not add the fetch timeout to every request while a hung JWKS is served stale", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    vi.setSystemTime(start);
+    const server = await jwksServer({ slowMs: 5_000 });
+    const app = remoteApp(server.url, {
+      keys: createRemoteKeys({ url: server.url, timeoutMs: 300 }),
+    });
+    expect(
+      (await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })))).status,
+    ).toBe(200);
+    await server.setMode("slow");
+    vi.setSystemTime(start + 11 * 60_000);
+    const timings: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const began = performance.now();
+      const response = await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })));
+      timings.push(performance.now() - began);
+      expect(response.status).toBe(200);
+    }
+    // The first request pays the timeout once; the rest are served from the stale keys.
+    expect(timings.slice(1).every((ms) => ms < 250)).toBe(true);
+  });
+
   it("measures staleness from the injected clock", async () => {
     let clock = Date.now();
     const server = await jwksServer();
