@@ -7,6 +7,7 @@ import {
   createDoService,
   type DeckService,
   type DoService,
+  limits,
   type Store,
 } from "../src/index.ts";
 
@@ -237,6 +238,27 @@ describe("concurrent writes to one deck", () => {
   });
 });
 
+describe("the largest deck", () => {
+  it("renames, case-only renames and deletes a deck at the collaborator limit in one transaction each", async () => {
+    const deck = await decks.create(owner, { name: "Crowded" });
+    for (let i = 0; i < limits.maxCollaborators; i++) {
+      await decks.share(owner, deck.deckId, { email: `m${i}@example.com` });
+    }
+    expect(await outcome(decks.share(owner, deck.deckId, { email: "one-more@example.com" }))).toBe(
+      "collaborator_limit",
+    );
+    transactions.length = 0;
+    await decks.rename(owner, deck.deckId, { name: "Packed" });
+    await decks.rename(owner, deck.deckId, { name: "PACKED" });
+    await expectConsistent([deck.deckId]);
+    expect(transactions).toHaveLength(2);
+    expect(transactions[0]!.length).toBeLessThanOrEqual(limits.maxTransactionActions);
+    expectNoTransactionTouchesAnItemTwice();
+    await decks.remove(owner, deck.deckId);
+    expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
+  });
+});
+
 function friendOf(email: string): Caller {
   return { sub: `auth0|${email}`, email, emailVerified: true };
 }
@@ -283,6 +305,31 @@ describe("deleting a deck", () => {
       expect(results[0]).toBe("ok");
       for (const result of results.slice(1))
         expect(["ok", "deck_not_found", "do_not_found"]).toContain(result);
+      expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
+    }
+  });
+
+  it("leaves no access row behind when a delete races shares, unshares and renames", async () => {
+    for (let round = 0; round < 5; round++) {
+      const deck = await decks.create(owner, { name: `Doomed ${round}` });
+      await decks.share(owner, deck.deckId, { email: `stay${round}@example.com` });
+      const results = await Promise.all([
+        outcome(decks.remove(owner, deck.deckId)),
+        ...Array.from({ length: 4 }, (_, i) =>
+          outcome(decks.share(owner, deck.deckId, { email: `late${i}.r${round}@example.com` })),
+        ),
+        outcome(decks.rename(owner, deck.deckId, { name: `Renamed ${round}` })),
+        outcome(decks.rename(owner, deck.deckId, { name: `DOOMED ${round}` })),
+        outcome(decks.unshare(owner, deck.deckId, `stay${round}@example.com`)),
+      ]);
+      // The delete may itself lose the optimistic race often enough to ask for a retry.
+      expect(["ok", "service_unavailable"]).toContain(results[0]);
+      for (const result of results.slice(1)) {
+        expect(["ok", "deck_not_found", "service_unavailable"]).toContain(result);
+      }
+      if (results[0] !== "ok") {
+        expect(await outcome(decks.remove(owner, deck.deckId))).toBe("ok");
+      }
       expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
     }
   });
