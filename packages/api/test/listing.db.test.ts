@@ -25,7 +25,7 @@ async function list(user: TestUser, query = "") {
 const namesOf = (page: { items: Summary[] }) => page.items.map((item) => item.name);
 
 /** Follows nextCursor to the end, returning every item and the number of pages. */
-async function walk(user: TestUser, path: string, limit: number) {
+async function walk(user: TestUser, path: string, limit: number, fullPages = true) {
   const items: { [key: string]: unknown }[] = [];
   let pages = 0;
   let cursor: string | null = null;
@@ -38,7 +38,7 @@ async function walk(user: TestUser, path: string, limit: number) {
     items.push(...reply.body.items);
     cursor = reply.body.nextCursor;
     pages++;
-    if (cursor !== null) expect(reply.body.items).toHaveLength(limit);
+    if (cursor !== null && fullPages) expect(reply.body.items).toHaveLength(limit);
   } while (cursor !== null);
   return { items, pages };
 }
@@ -121,12 +121,42 @@ describe("GET /v1/decks: search", () => {
     expect(namesOf(await list(me, "?search="))).toHaveLength(5);
   });
 
+  it("does not match a shorter name through the '#' that separates name and id in the key", async () => {
+    const me = freshUser();
+    for (const name of ["Go", "go#2", "C# notes", "C"]) await createDeck(t, me, name);
+    expect(namesOf(await list(me, "?search=go%23"))).toEqual(["go#2"]);
+    expect(namesOf(await list(me, "?search=c%23"))).toEqual(["C# notes"]);
+    // Order aside (see the known sort deviation below), "c" finds both.
+    expect(namesOf(await list(me, "?search=c")).sort()).toEqual(["C", "C# notes"]);
+    // Rows the key prefix matches but the name does not are skipped after the read, so such a
+    // search may return a short page before the last one; it still yields each match once.
+    const paged = await walk(me, "/v1/decks?search=go%23", 1, false);
+    expect(paged.items.map((item) => item.name)).toEqual(["go#2"]);
+  });
+
   it("answers 422 for a search longer than 120 characters", async () => {
     expectProblem(
       await t.call(users.owner, "GET", `/v1/decks?search=${"a".repeat(121)}`),
       422,
       "validation_failed",
     );
+  });
+});
+
+describe("GET /v1/decks: sorting", () => {
+  it("sorts names case-insensitively, whatever characters they contain", async () => {
+    const me = freshUser();
+    for (const name of ["b", "A", "a2", "Z", "_x", "0"]) await createDeck(t, me, name);
+    expect(namesOf(await list(me))).toEqual(["0", "_x", "A", "a2", "b", "Z"]);
+  });
+
+  // Known deviation, kept visible: the access row's sort key is SPEC's `DECK#{nameLower}#{id}`,
+  // and " ", "!" and '"' sort before "#", so "Go home" lists before "Go". Fixing it means a
+  // different key layout than SPEC's data model. `it.fails` turns red once it is fixed.
+  it.fails("sorts a name before its own extensions with a space ('Go' before 'Go home')", async () => {
+    const me = freshUser();
+    for (const name of ["Go home", "Go"]) await createDeck(t, me, name);
+    expect(namesOf(await list(me))).toEqual(["Go", "Go home"]);
   });
 });
 

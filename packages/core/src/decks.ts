@@ -233,8 +233,11 @@ export function createDeckService(options: ServiceOptions) {
         );
         const rows = out.Items ?? [];
         for (const row of rows.slice(0, room)) {
-          items.push(summaryFromAccessItem(row, phase.isOwner));
           lastKey = keyOf(row);
+          // "#" also separates name and id in the sort key: the prefix "DECK#go#" matches a
+          // deck named "go", which a search for "go#" must not return.
+          if (search.includes("#") && !nameLowerOf(String(row.name)).startsWith(search)) continue;
+          items.push(summaryFromAccessItem(row, phase.isOwner));
         }
         if (rows.length > room) {
           return {
