@@ -1,0 +1,323 @@
+/**
+ * The SST program executed per stage against Pulumi mocks: what `sst deploy` would ask AWS
+ * to create. Needs the SST platform (.sst/platform), installed offline when missing.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureSstPlatform } from "../../scripts/sst-platform.ts";
+import { type StagePolicy, stagePolicy } from "../stage.ts";
+import { type GraphRun, ofType, one, roleStatements, runGraph, unsecret } from "./graph.ts";
+
+// Mirrors stacks/table.ts on purpose: a widened grant must fail here, not be copied along.
+const tableActions = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:Query",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+];
+
+const deployed = ["dev", "alice", "staging", "prod"] as const;
+const graphs: Record<string, GraphRun> = {};
+let devMode: GraphRun;
+
+beforeAll(async () => {
+  await ensureSstPlatform();
+  const runs = await Promise.all([
+    ...deployed.map((stage) => runGraph(stage, "deploy")),
+    runGraph("alice", "dev"),
+  ]);
+  deployed.forEach((stage, i) => {
+    graphs[stage] = runs[i]!;
+  });
+  devMode = runs[deployed.length]!;
+}, 240_000);
+
+const table = (g: GraphRun) => one(g, "aws:dynamodb/table:Table");
+const secrets = (g: GraphRun) => ofType(g, "aws:secretsmanager/secret:Secret");
+const secretArns = (g: GraphRun) =>
+  secrets(g)
+    .map((s) => String(s.state.arn))
+    .sort();
+const lambda = (g: GraphRun) => one(g, "aws:lambda/function:Function");
+const lambdaEnv = (g: GraphRun) =>
+  (lambda(g).inputs.environment as { variables: Record<string, string> }).variables;
+
+describe.each(deployed)("stage %s", (stage) => {
+  const policy: StagePolicy = stagePolicy(stage);
+  const g = () => graphs[stage]!;
+
+  it("creates the table with the shared key schema, on demand", () => {
+    const t = table(g()).inputs;
+    expect(t.hashKey).toBe("PK");
+    expect(t.rangeKey).toBe("SK");
+    expect(t.attributes).toEqual([
+      { name: "PK", type: "S" },
+      { name: "SK", type: "S" },
+    ]);
+    expect(t.billingMode).toBe("PAY_PER_REQUEST");
+  });
+
+  it("sets point-in-time recovery and deletion protection by policy", () => {
+    const t = table(g()).inputs;
+    expect(t.pointInTimeRecovery).toEqual({ enabled: policy.table.pointInTimeRecovery });
+    expect(t.deletionProtectionEnabled).toBe(policy.table.deletionProtection);
+  });
+
+  it("applies the removal and protection policy of the app", () => {
+    expect(g().app).toMatchObject({
+      name: "dodeck",
+      home: "aws",
+      removal: policy.removal,
+      protect: policy.protect,
+    });
+    expect(g().outputs._protect).toBe(policy.protect);
+    expect(Boolean(table(g()).opts.retainOnDelete)).toBe(policy.removal === "retain");
+  });
+
+  it("creates the two Auth0 secrets by name and never a secret value", () => {
+    expect(secrets(g()).map((s) => s.inputs.name)).toEqual([
+      `dodeck/${stage}/auth0-issuer`,
+      `dodeck/${stage}/auth0-audience`,
+    ]);
+    for (const s of secrets(g()))
+      expect(s.inputs.recoveryWindowInDays).toBe(policy.secretRecoveryDays);
+    // A SecretVersion would put the value into SST's state.
+    expect(ofType(g(), "aws:secretsmanager/secretVersion:SecretVersion")).toEqual([]);
+  });
+
+  it("runs the compute the policy names", () => {
+    expect(ofType(g(), "aws:lambda/function:Function")).toHaveLength(policy.compute.lambda ? 1 : 0);
+    expect(ofType(g(), "aws:ecs/service:Service")).toHaveLength(policy.compute.container ? 1 : 0);
+  });
+
+  it("runs the Lambda adapter behind an HTTP API with tracing and log retention", () => {
+    const fn = lambda(g()).inputs;
+    expect(fn.handler).toBe("packages/functions/src/lambda.handler");
+    expect(fn.runtime).toBe("nodejs22.x");
+    expect(fn.tracingConfig).toEqual({ mode: "Active" });
+    const days = { "1 week": 7, "1 month": 30, "3 months": 90, "1 year": 365 }[policy.logRetention];
+    const logGroup = ofType(g(), "aws:cloudwatch/logGroup:LogGroup").find((l) =>
+      String(l.inputs.name).startsWith("/aws/lambda/"),
+    );
+    expect(logGroup?.inputs.retentionInDays).toBe(days);
+    expect(one(g(), "aws:apigatewayv2/route:Route").inputs.routeKey).toBe("$default");
+    // The app answers CORS; the gateway must not pre-empt it.
+    const cors = one(g(), "aws:apigatewayv2/api:Api").inputs.corsConfiguration as {
+      allowOrigins?: string[];
+    };
+    expect(cors?.allowOrigins ?? []).toEqual([]);
+    const domains = ofType(g(), "aws:apigatewayv2/domainName:DomainName");
+    expect(domains.map((d) => d.inputs.domainName)).toEqual(
+      policy.domain.api ? [policy.domain.api] : [],
+    );
+  });
+
+  it("gives the Lambda the app's environment, with secret ARNs and no secret values", () => {
+    const env = lambdaEnv(g());
+    expect(env).toMatchObject({
+      ENVIRONMENT: policy.environment,
+      TABLE_NAME: table(g()).state.name,
+      CORS_ALLOWED_ORIGINS: policy.corsOrigins.join(","),
+      LOG_LEVEL: policy.logLevel,
+      REQUIRE_EMAIL_VERIFIED: "true",
+    });
+    expect([env.AUTH0_AUDIENCE_SECRET_ARN, env.AUTH0_ISSUER_SECRET_ARN]).toEqual(secretArns(g()));
+    expect(env).not.toHaveProperty("AUTH0_ISSUER");
+    expect(env).not.toHaveProperty("AUTH0_AUDIENCE");
+    expect(env).not.toHaveProperty("DYNAMODB_ENDPOINT_URL");
+  });
+
+  it("links secrets by ARN only: no link property carries a value", () => {
+    const build = g().rpc.find((call) => call.method === "Runtime.Build");
+    const links = build?.params.links as Record<string, Record<string, unknown>>;
+    expect(Object.keys(links).sort()).toEqual(["Auth0Audience", "Auth0Issuer", "DoDeckTable"]);
+    for (const name of ["Auth0Issuer", "Auth0Audience"]) {
+      expect(Object.keys(links[name]!).sort()).toEqual(["arn", "type"]);
+    }
+    expect(Object.keys(links.DoDeckTable!).sort()).toEqual(["arn", "name", "type"]);
+  });
+
+  it("grants the Lambda only the table actions the app uses and only the two secrets", () => {
+    expectLeastPrivilege(g(), one(g(), "aws:iam/role:Role", "ApiRole"));
+  });
+
+  it.runIf(policy.alarms)(
+    "sends alarms to an SNS topic with the policy's e-mail recipients",
+    () => {
+      const topic = one(g(), "aws:sns/topic:Topic");
+      expect(g().outputs.alarmTopic).toBe(topic.state.arn);
+      const subscriptions = ofType(g(), "aws:sns/topicSubscription:TopicSubscription");
+      expect(subscriptions.map((s) => [s.inputs.protocol, s.inputs.endpoint])).toEqual(
+        policy.alarms!.emails.map((email) => ["email", email]),
+      );
+    },
+  );
+
+  it.runIf(policy.alarms)("alarms on Lambda, API, DynamoDB (and container) faults", () => {
+    const alarms = ofType(g(), "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const byName = Object.fromEntries(
+      alarms.map((a) => [String(a.inputs.name).replace(`dodeck-${stage}-`, ""), a.inputs]),
+    );
+    const expected = [
+      "api-lambda-errors",
+      "api-lambda-throttles",
+      "api-lambda-duration",
+      "api5xx-rate",
+      "dynamo-throttles",
+      "dynamo-system-errors",
+      ...(policy.compute.container ? ["container5xx", "container-unhealthy-targets"] : []),
+    ];
+    expect(Object.keys(byName).sort()).toEqual(expected.sort());
+    const topicArn = one(g(), "aws:sns/topic:Topic").state.arn;
+    for (const alarm of alarms) {
+      expect(String(alarm.inputs.alarmDescription)).toMatch(/First: /);
+      expect(alarm.inputs.alarmActions).toEqual([topicArn]);
+    }
+    const a = policy.alarms!;
+    const fnName = lambda(g()).state.name;
+    expect(byName["api-lambda-errors"]).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: fnName },
+      threshold: a.lambdaErrors,
+    });
+    expect(byName["api-lambda-throttles"]).toMatchObject({ metricName: "Throttles", threshold: 1 });
+    expect(byName["api-lambda-duration"]).toMatchObject({
+      metricName: "Duration",
+      extendedStatistic: "p99",
+      threshold: a.lambdaP99Ms,
+    });
+    const rate = byName["api5xx-rate"]!;
+    expect(rate.threshold).toBe(a.api5xxPercent);
+    expect(JSON.stringify(rate.metricQueries)).toContain('"metricName":"5xx"');
+    const tableName = table(g()).state.name;
+    for (const [alarm, metric, threshold] of [
+      ["dynamo-throttles", "ThrottledRequests", a.dynamoThrottles],
+      ["dynamo-system-errors", "SystemErrors", a.dynamoSystemErrors],
+    ] as const) {
+      const queries = byName[alarm]!.metricQueries as {
+        expression?: string;
+        returnData?: boolean;
+        metric?: { metricName: string; dimensions: { TableName: string; Operation: string } };
+      }[];
+      expect(byName[alarm]!.threshold).toBe(threshold);
+      expect(queries.find((q) => q.returnData)?.expression).toMatch(/^SUM\(\[/);
+      const metrics = queries.filter((q) => q.metric).map((q) => q.metric!);
+      expect(
+        metrics.every((m) => m.metricName === metric && m.dimensions.TableName === tableName),
+      ).toBe(true);
+      expect(metrics.map((m) => m.dimensions.Operation)).toEqual(
+        expect.arrayContaining(["GetItem", "Query", "TransactWriteItems", "BatchWriteItem"]),
+      );
+    }
+  });
+
+  it.runIf(!policy.alarms)("has no alarms and no alarm topic", () => {
+    expect(ofType(g(), "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
+    expect(ofType(g(), "aws:sns/topic:Topic")).toEqual([]);
+    expect(g().outputs.alarmTopic).toBeUndefined();
+  });
+
+  it("outputs the API URL and the table name", () => {
+    expect(g().outputs.table).toBe(table(g()).state.name);
+    expect(String(g().outputs.api)).toMatch(/^https:\/\//);
+  });
+});
+
+describe("the container on staging", () => {
+  const g = () => graphs.staging!;
+
+  it("is built from the repo's Dockerfile and serves HTTPS with a /healthz health check", () => {
+    const image = one(g(), "docker-build:index:Image").inputs as {
+      context: { location: string };
+      dockerfile: { location: string };
+    };
+    expect(image.dockerfile.location).toMatch(/\/Dockerfile$/);
+    const target = one(g(), "aws:lb/targetGroup:TargetGroup").inputs as {
+      port: number;
+      healthCheck: { path: string };
+    };
+    expect(target.port).toBe(8080);
+    expect(target.healthCheck.path).toBe("/healthz");
+    const listeners = ofType(g(), "aws:lb/listener:Listener").map((l) => [
+      l.inputs.port,
+      l.inputs.protocol,
+    ]);
+    expect(listeners).toContainEqual([443, "HTTPS"]);
+  });
+
+  it("gets the Auth0 values injected by ECS from Secrets Manager, never as plain environment", () => {
+    const definition = one(g(), "aws:ecs/taskDefinition:TaskDefinition");
+    const [container] = JSON.parse(String(unsecret(definition.inputs.containerDefinitions))) as {
+      environment: { name: string; value: string }[];
+      secrets: { name: string; valueFrom: string }[];
+    }[];
+    const env = Object.fromEntries(container!.environment.map((e) => [e.name, e.value]));
+    expect(env).not.toHaveProperty("AUTH0_ISSUER");
+    expect(env).not.toHaveProperty("AUTH0_AUDIENCE");
+    expect(env).toMatchObject({ PORT: "8080", ENVIRONMENT: "staging" });
+    // A link's properties reach a container as SST_RESOURCE_* variables: ARNs only.
+    for (const name of ["SST_RESOURCE_Auth0Issuer", "SST_RESOURCE_Auth0Audience"]) {
+      expect(Object.keys(JSON.parse(env[name] ?? "{}")).sort()).toEqual(["arn", "type"]);
+    }
+    const injected = Object.fromEntries(container!.secrets.map((s) => [s.name, s.valueFrom]));
+    expect([injected.AUTH0_AUDIENCE, injected.AUTH0_ISSUER]).toEqual(secretArns(g()));
+  });
+
+  it("grants the task role least privilege and narrows the execution role to the two secrets", () => {
+    expectLeastPrivilege(g(), one(g(), "aws:iam/role:Role", "ServiceTaskRole"));
+    const execution = roleStatements(one(g(), "aws:iam/role:Role", "ServiceExecutionRole"));
+    expect(execution).toEqual([
+      {
+        effect: "Allow",
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: secretArns(g()).reverse(),
+      },
+    ]);
+  });
+});
+
+describe("sst dev", () => {
+  it("links DoDeckTable to DynamoDB Local and creates no cloud table", () => {
+    expect(ofType(devMode, "aws:dynamodb/table:Table")).toEqual([]);
+    const target = devMode.rpc.find((call) => call.method === "Runtime.AddTarget");
+    const links = target?.params.links as Record<string, Record<string, unknown>>;
+    expect(links.DoDeckTable).toMatchObject({ name: "DoDeck", endpoint: "http://localhost:8000" });
+    expect(lambdaEnv(devMode)).toMatchObject({
+      ENVIRONMENT: "dev",
+      TABLE_NAME: "DoDeck",
+      DYNAMODB_ENDPOINT_URL: "http://localhost:8000",
+    });
+  });
+
+  it("starts DynamoDB Local with npm run db:local", () => {
+    expect(devMode.devCommands.DynamoDBLocal).toMatchObject({
+      dev: { command: "npm run db:local", autostart: true },
+    });
+  });
+
+  it("has no alarms", () => {
+    expect(ofType(devMode, "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
+  });
+});
+
+function expectLeastPrivilege(g: GraphRun, role: { inputs: Record<string, unknown> }) {
+  const statements = roleStatements(role as never);
+  const tableArn = table(g).state.arn;
+  const dynamo = statements.filter((s) => s.actions.some((a) => a.startsWith("dynamodb:")));
+  expect(dynamo).toEqual([{ effect: "Allow", actions: tableActions, resources: [tableArn] }]);
+  const secret = statements.filter((s) => s.actions.some((a) => a.startsWith("secretsmanager:")));
+  expect(secret.map((s) => s.actions)).toEqual([
+    ["secretsmanager:GetSecretValue"],
+    ["secretsmanager:GetSecretValue"],
+  ]);
+  expect(secret.flatMap((s) => s.resources).sort()).toEqual(secretArns(g));
+  // No wildcard action (dynamodb:*, *), and resource "*" only for telemetry.
+  expect(statements.flatMap((s) => s.actions).filter((a) => a.includes("*"))).toEqual([]);
+  const anyResource = statements.filter((s) => s.resources.includes("*"));
+  expect(anyResource.flatMap((s) => s.actions).every((a) => /^(xray|ssmmessages):/.test(a))).toBe(
+    true,
+  );
+}
