@@ -411,12 +411,12 @@ export function createDeckService(options: ServiceOptions) {
       );
       startKey = out.LastEvaluatedKey;
       const doKeys = (out.Items ?? []).map(keyOf);
-      // The deck item goes in the last batch, once every do before it is gone.
-      const last = startKey === undefined;
-      const all = last ? [...doKeys, keys.deck(deckId)] : doKeys;
-      for (let i = 0; i < all.length; i += BATCH_SIZE)
-        await batchDelete(all.slice(i, i + BATCH_SIZE));
+      for (let i = 0; i < doKeys.length; i += BATCH_SIZE)
+        await batchDelete(doKeys.slice(i, i + BATCH_SIZE));
     } while (startKey !== undefined);
+    // The deck item goes last and alone: in a shared batch DynamoDB may delete it and return
+    // dos as unprocessed, and a retried DELETE that no longer finds the deck cannot finish.
+    await batchDelete([keys.deck(deckId)]);
   }
 
   async function batchDelete(batch: Key[]): Promise<void> {

@@ -28,6 +28,13 @@ let dos: DoService;
 /** Makes the n-th and later BatchWriteItem calls fail like a dropped connection, when set. */
 let failBatchWritesFrom: number | undefined;
 let batchWrites = 0;
+/**
+ * When set, the first BatchWriteItem that deletes dos processes all but one, returned as
+ * unprocessed (as DynamoDB does under throttling), and every later one fails: a crash
+ * mid-purge, at the worst moment for whatever else that batch carried.
+ */
+let partialBatchThenFail = false;
+let partialBatchSent = false;
 /** Every TransactWriteItems sent, to check that none touches one item twice. */
 const transactions: Item[][] = [];
 
@@ -38,6 +45,25 @@ beforeAll(async () => {
       const input = args.input as { TransactItems?: Item[] };
       if (context.commandName === "TransactWriteItemsCommand" && input.TransactItems) {
         transactions.push(input.TransactItems);
+      }
+      if (context.commandName === "BatchWriteItemCommand" && partialBatchThenFail) {
+        if (partialBatchSent) {
+          throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+        }
+        const batch = args.input as { RequestItems: Record<string, Item[]> };
+        const [table, requests] = Object.entries(batch.RequestItems)[0]!;
+        const keyOfRequest = (request: Item) =>
+          (request.DeleteRequest as { Key: Record<string, unknown> }).Key;
+        const skipped = requests.find((request) =>
+          attr(keyOfRequest(request).SK).startsWith("DO#"),
+        );
+        if (skipped) {
+          partialBatchSent = true;
+          batch.RequestItems[table] = requests.filter((request) => request !== skipped);
+          const result = (await next(args)) as { output: { UnprocessedItems?: unknown } };
+          result.output.UnprocessedItems = { [table]: [skipped] };
+          return result as Awaited<ReturnType<typeof next>>;
+        }
       }
       if (context.commandName === "BatchWriteItemCommand") {
         batchWrites++;
@@ -54,6 +80,8 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
+  partialBatchThenFail = false;
+  partialBatchSent = false;
   failBatchWritesFrom = undefined;
   batchWrites = 0;
 });
@@ -381,6 +409,22 @@ describe("deleting a deck", () => {
     expect(await outcome(decks.remove(owner, deck.deckId))).toBe("ok");
     expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
     expect(await outcome(decks.remove(owner, deck.deckId))).toBe("deck_not_found");
+  });
+
+  it("removes the deck item only after its dos, so a purge cut short after a partial batch can be retried", async () => {
+    const deck = await decks.create(owner, { name: "Partial" });
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => dos.create(owner, deck.deckId, { text: `d${i}` })),
+    );
+    partialBatchThenFail = true;
+    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
+    expect(partialBatchSent).toBe(true);
+    partialBatchThenFail = false;
+    const left = itemsOf(await scanAll(store), deck.deckId);
+    expect(left.filter((item) => item.type === "do").length).toBeGreaterThan(0);
+    // The owner's retry must still find the deck to finish the purge.
+    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("ok");
+    expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
   });
 
   it("finishes when two interrupted-delete retries run at once", async () => {
