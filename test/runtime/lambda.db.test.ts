@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLambdaHandler } from "../../packages/functions/src/lambda.ts";
+import { defaultProvider } from "../../packages/functions/src/lambda-credentials.ts";
 import type { TestIssuer } from "../support/issuer.ts";
 import { buildBundle } from "./build-once.ts";
 import { describeRuntime } from "./cases.ts";
@@ -138,5 +139,22 @@ describe("Lambda cold start configuration", () => {
     await expect(coldStart(await healthz(), lambdaContext())).rejects.toThrow(
       /AUTH0_(ISSUER|AUDIENCE): the secret .* has no value/,
     );
+  });
+});
+
+describe("Lambda credentials (the bundle's stand-in for the SDK's default chain)", () => {
+  it("takes the role's credentials from the environment Lambda sets", async () => {
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: "ASIAEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_SESSION_TOKEN: "token",
+    });
+    await expect(defaultProvider()()).resolves.toEqual({
+      accessKeyId: "ASIAEXAMPLE",
+      secretAccessKey: "secret",
+      sessionToken: "token",
+    });
+    delete process.env.AWS_ACCESS_KEY_ID;
+    await expect(defaultProvider()()).rejects.toThrow(/AWS_ACCESS_KEY_ID/);
   });
 });
