@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type JwksMode = "ok" | "error500" | "garbage" | "slow" | "down";
+export type JwksMode = "ok" | "error500" | "garbage" | "notJwks" | "redirect" | "slow" | "down";
 
 /**
  * A JWKS endpoint over real HTTP on loopback, so the app's remote key set is exercised as in
@@ -27,6 +27,15 @@ export async function startJwksServer(jwks: unknown, options: { slowMs?: number 
       case "garbage":
         res.writeHead(200, { "content-type": "application/json" });
         res.end("<html>definitely not a key set</html>");
+        return;
+      case "notJwks":
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ keys: "none today" }));
+        return;
+      case "redirect":
+        // jose never follows redirects; neither may a key set move without a config change.
+        res.writeHead(302, { location: "https://elsewhere.example.com/jwks.json" });
+        res.end();
         return;
       default: {
         // "slow": answer only after the client's timeout has passed (bounded, then closed).

@@ -393,6 +393,8 @@ describe("the issuer's JWKS over real HTTP", () => {
     ["refuses connections", "down"],
     ["answers 500", "error500"],
     ["answers non-JSON garbage", "garbage"],
+    ["answers JSON that is not a key set", "notJwks"],
+    ["redirects", "redirect"],
   ] as const)(
     "answers 503 with Retry-After when the JWKS %s, never 401 or 500",
     async (_, mode) => {
