@@ -97,7 +97,9 @@ async function main() {
   Object.assign(app, { removal: "retain", protect: false }, await mod.app({ stage }));
 
   const requirePlatform = createRequire(path.join(platformDir, "package.json"));
-  const pulumi = requirePlatform("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  const pulumi = requirePlatform(
+    "@pulumi/pulumi",
+  ) as typeof import("../../.sst/platform/node_modules/@pulumi/pulumi");
   const { leakedPromises } = requirePlatform("@pulumi/pulumi/runtime/debuggable.js") as {
     leakedPromises: () => [Set<unknown>, string];
   };
@@ -163,7 +165,8 @@ async function main() {
     // waitForRPCs never settles while an apply awaits something that will not come
     // (e.g. an unanswered call), so poll with a bound instead of trusting it alone.
     await Promise.race([
-      pulumi.runtime.waitForRPCs(),
+      // @internal in Pulumi's typings, exported at runtime.
+      (pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs(),
       new Promise((resolve) => setTimeout(resolve, 500)),
     ]);
     await new Promise((resolve) => setTimeout(resolve, 40));
@@ -360,7 +363,11 @@ async function buildFunction(
   };
 }
 
-function mockState(type: string, name: string, inputs: Record<string, unknown>) {
+function mockState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   const physical = typeof inputs.name === "string" ? inputs.name : `${name.toLowerCase()}-mock`;
   const state: Record<string, unknown> = { ...inputs, id: `${physical}-id`, name: physical };
   const arn = (service: string, resource: string) =>

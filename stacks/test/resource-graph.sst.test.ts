@@ -2,6 +2,10 @@
  * The SST program executed per stage against Pulumi mocks: what `sst deploy` would ask AWS
  * to create. Needs the SST platform (.sst/platform), installed offline when missing.
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureSstPlatform } from "../../scripts/sst-platform.ts";
 import { type StagePolicy, stagePolicy } from "../stage.ts";
@@ -320,4 +324,85 @@ function expectLeastPrivilege(g: GraphRun, role: { inputs: Record<string, unknow
   expect(anyResource.flatMap((s) => s.actions).every((a) => /^(xray|ssmmessages):/.test(a))).toBe(
     true,
   );
+}
+
+describe("the Lambda bundle SST would deploy", () => {
+  it("answers an API Gateway v2 event for /healthz, reading Auth0 settings from the linked secrets", async () => {
+    const g = graphs.staging!;
+    const build = g.builds.Api!;
+    const parsed = path.posix.parse(build.handler);
+    const bundle = path.join(build.dir, parsed.dir, `${parsed.name}.mjs`);
+    const asked: string[] = [];
+    const values: Record<string, string> = {};
+    const [audienceArn, issuerArn] = secretArns(g);
+    values[issuerArn!] = "https://tenant.example.auth0.com/";
+    values[audienceArn!] = "https://api.dodeck.app";
+    // Stands in for Secrets Manager: the SDK honours AWS_ENDPOINT_URL_SECRETS_MANAGER.
+    const secretsManager = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        const { SecretId } = JSON.parse(body) as { SecretId: string };
+        asked.push(`${req.headers["x-amz-target"]} ${SecretId}`);
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+        res.end(JSON.stringify({ ARN: SecretId, Name: SecretId, SecretString: values[SecretId] }));
+      });
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, "127.0.0.1", resolve));
+    const { port } = secretsManager.address() as AddressInfo;
+    Object.assign(process.env, lambdaEnv(g), {
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${port}`,
+    });
+    try {
+      const { handler } = (await import(pathToFileURL(bundle).href)) as {
+        handler: (
+          event: unknown,
+          context: unknown,
+        ) => Promise<{ statusCode: number; body: string }>;
+      };
+      const response = await handler(healthzEvent(), { awsRequestId: "test" });
+      expect(response.statusCode).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ ok: true, environment: "staging" });
+      expect(asked.sort()).toEqual(
+        [issuerArn, audienceArn].map((arn) => `secretsmanager.GetSecretValue ${arn}`).sort(),
+      );
+    } finally {
+      secretsManager.close();
+    }
+  });
+});
+
+function healthzEvent() {
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: "/healthz",
+    rawQueryString: "",
+    headers: { host: "api.staging.dodeck.app", "user-agent": "graph-test" },
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "a1b2c3d4e5",
+      domainName: "api.staging.dodeck.app",
+      domainPrefix: "api",
+      http: {
+        method: "GET",
+        path: "/healthz",
+        protocol: "HTTP/1.1",
+        sourceIp: "203.0.113.10",
+        userAgent: "graph-test",
+      },
+      requestId: "graph-test-1",
+      routeKey: "$default",
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  };
 }
