@@ -173,7 +173,7 @@ describe("GET /v1/decks: pagination", () => {
     );
     expect(namesOf(second)).toEqual(["deck 50"]);
     expect(second.nextCursor).toBeNull();
-  });
+  }, 60_000); // 51 sequential creates: slow on a loaded machine
 
   it("walks owned then shared pages, yielding every deck exactly once and in order", async () => {
     const me = freshUser();
