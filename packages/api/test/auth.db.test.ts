@@ -389,6 +389,17 @@ describe("the issuer's JWKS over real HTTP", () => {
     expect(server.requests).toBe(1);
   });
 
+  it("shares one JWKS fetch among the parallel requests of a cold start", async () => {
+    const server = await jwksServer();
+    const app = remoteApp(server.url);
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => token()));
+    const statuses = await Promise.all(
+      tokens.map(async (t) => (await app.request("/v1/decks", bearer(t))).status),
+    );
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    expect(server.requests).toBe(1);
+  });
+
   it.each([
     ["refuses connections", "down"],
     ["answers 500", "error500"],
