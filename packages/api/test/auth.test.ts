@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,6 +93,18 @@ describe("the local development issuer", () => {
       expect(existsSync(join(cwd, ".dodeck"))).toBe(false);
     } finally {
       await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("deployed entry points", () => {
+  it("never reference the local development issuer", async () => {
+    const dir = join(root, "packages/functions/src");
+    const files = (await readdir(dir, { recursive: true })).filter((file) => file.endsWith(".ts"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const text = await readFile(join(dir, file), "utf8");
+      expect(text, file).not.toMatch(/dev-issuer|devIssuer|DEV_ISSUER/);
     }
   });
 });
