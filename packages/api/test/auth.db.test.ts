@@ -431,7 +431,7 @@ describe("the issuer's JWKS over real HTTP", () => {
     });
     const started = Date.now();
     await expectUnavailable(await app.request("/v1/decks", bearer(await token())));
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(1_900); // not the slow answer at 2 s
   });
 
   it("recovers once the JWKS answers again", async () => {
@@ -516,24 +516,20 @@ describe("the issuer's JWKS over real HTTP", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
     vi.setSystemTime(start);
-    const server = await jwksServer({ slowMs: 5_000 });
-    const app = remoteApp(server.url, {
-      keys: createRemoteKeys({ url: server.url, timeoutMs: 300 }),
-    });
-    expect(
-      (await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })))).status,
-    ).toBe(200);
+    const server = await jwksServer({ slowMs: 10_000 });
+    const timeoutMs = 1_000;
+    const app = remoteApp(server.url, { keys: createRemoteKeys({ url: server.url, timeoutMs }) });
+    const request = async () =>
+      (await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })))).status;
+    expect(await request()).toBe(200);
     await server.setMode("slow");
     vi.setSystemTime(start + 11 * 60_000);
-    const timings: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const began = performance.now();
-      const response = await app.request("/v1/decks", bearer(await token({}, { expiresIn: "2h" })));
-      timings.push(performance.now() - began);
-      expect(response.status).toBe(200);
-    }
-    // The first request pays the timeout once; the rest are served from the stale keys.
-    expect(timings.slice(1).every((ms) => ms < 250)).toBe(true);
+    server.resetRequests();
+    const began = performance.now();
+    for (let i = 0; i < 5; i++) expect(await request()).toBe(200);
+    // One request waited for the hung issuer; the others were served from the stale keys.
+    expect(server.requests).toBe(1);
+    expect(performance.now() - began).toBeLessThan(2 * timeoutMs);
   });
 
   it("measures staleness from the injected clock", async () => {
