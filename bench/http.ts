@@ -25,6 +25,10 @@ const WARMUP_S = Math.min(2, DURATION_S);
 const DYNAMO_WARMUP_S = Math.min(5, DURATION_S);
 const CONNECTIONS = [1, 32] as const;
 const PROFILE = process.env.BENCH_PROFILE === "1";
+/** Experiments: extra node flags for the API process, and a route-name filter (floors always run). */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+const ONLY = process.env.BENCH_ONLY;
+const SKIP_FLOORS = process.env.BENCH_FLOORS === "0";
 const RESULTS_DIR = "bench/results";
 const SERVER_BUNDLE = "dist/server/index.mjs";
 const READY_TIMEOUT_MS = 20_000;
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
     [
       "--enable-source-maps",
       ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${RESULTS_DIR}/profile`] : []),
+      ...NODE_FLAGS,
       SERVER_BUNDLE,
     ],
     {
@@ -209,6 +214,8 @@ async function main(): Promise<void> {
     `bench: ${DURATION_S} s per measurement (+${WARMUP_S} s warm-up) at ${CONNECTIONS.join(" and ")} connections`,
   );
   for (const target of targets) {
+    if (ONLY && target.server === "api" && !target.name.includes(ONLY)) continue;
+    if (SKIP_FLOORS && target.server === "floor") continue;
     const child = target.server === "api" ? api : floor;
     const base = target.server === "api" ? apiUrl : floorUrl;
     for (const connections of CONNECTIONS) {

@@ -18,7 +18,9 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     c.set("requestId", requestId);
     await next();
-    c.header("x-request-id", requestId);
+    // Set on the finished response's headers, not with c.header(): after next() that rebuilds
+    // the response around a stream body, which cost more than the JWT check (see bench/).
+    c.res.headers.set("x-request-id", requestId);
     log("info", "request", {
       requestId,
       method: c.req.method,
