@@ -62,7 +62,7 @@ type Plan<T> = {
   explain?: (reasons: CancellationReason[]) => AppError | undefined;
 };
 
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 8;
 const PURGE_PAGE = 100;
 const BATCH_SIZE = 25;
 const MAX_BATCH_RETRIES = 8;
@@ -95,9 +95,12 @@ export function createDeckService(options: ServiceOptions) {
     deckId: string,
     caller: Caller,
     plan: (deck: Deck) => Plan<T>,
+    /** The deck as the caller already read it, used for the first attempt only. */
+    prefetched?: { deck: Deck | undefined },
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const deck = assertOwner(await read(deckId), caller, policy);
+      const current = attempt === 1 && prefetched ? prefetched.deck : await read(deckId);
+      const deck = assertOwner(current, caller, policy);
       const planned = plan(deck);
       try {
         await transact(store, planned.items);
@@ -379,16 +382,21 @@ export function createDeckService(options: ServiceOptions) {
         await purge(existing.deckId);
         return;
       }
-      await mutateAsOwner(deckId, caller, (deck) => ({
-        items: [
-          deckUpdate(deck, "deleting = :true", { ":true": true }),
-          { Delete: { TableName: table, Key: ownerAccessKey(deck) } },
-          ...deck.collaborators.map((email) => ({
-            Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
-          })),
-        ],
-        result: undefined,
-      }));
+      await mutateAsOwner(
+        deckId,
+        caller,
+        (deck) => ({
+          items: [
+            deckUpdate(deck, "deleting = :true", { ":true": true }),
+            { Delete: { TableName: table, Key: ownerAccessKey(deck) } },
+            ...deck.collaborators.map((email) => ({
+              Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
+            })),
+          ],
+          result: undefined,
+        }),
+        { deck: existing },
+      );
       await purge(deckId);
     },
   };
@@ -462,5 +470,5 @@ function namesIn(expression: string): Record<string, string> {
 
 /** Jittered backoff between optimistic retries, short: contention on one deck is brief. */
 function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
 }
