@@ -38,6 +38,8 @@ export interface RpcCall {
 export interface GraphRun {
   stage: string;
   dev: boolean;
+  /** Scratch directory of this run (Lambda bundles, zips); the caller removes it. */
+  work: string;
   app: Record<string, unknown>;
   outputs: Record<string, unknown>;
   resources: GraphResource[];
@@ -63,7 +65,8 @@ async function main() {
   process.on("unhandledRejection", (error) => failures.push(error));
   process.on("uncaughtException", (error) => failures.push(error));
 
-  const work = path.join(repoRoot, ".sst", "graph-test", `${stage}-${mode}`);
+  // One directory per run: several `npm test` may share a checkout.
+  const work = path.join(repoRoot, ".sst", "graph-test", `${stage}-${mode}-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
 
@@ -178,6 +181,7 @@ async function main() {
     if (failures.length > 0 || Date.now() > deadline) break;
   }
   server.close();
+  rmSync(path.dirname(program), { recursive: true, force: true });
   for (const resource of resources) {
     resource.opts = opts.get(`${resource.type}::${resource.name}`) ?? {};
   }
@@ -195,6 +199,7 @@ async function main() {
   const result: GraphRun = {
     stage,
     dev,
+    work,
     app,
     outputs,
     resources,

@@ -2,11 +2,13 @@
  * The SST program executed per stage against Pulumi mocks: what `sst deploy` would ask AWS
  * to create. Needs the SST platform (.sst/platform), installed offline when missing.
  */
+
+import { rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureSstPlatform } from "../../scripts/sst-platform.ts";
 import { type StagePolicy, stagePolicy } from "../stage.ts";
 import { type GraphRun, ofType, one, roleStatements, runGraph, unsecret } from "./graph.ts";
@@ -38,6 +40,12 @@ beforeAll(async () => {
   devMode = runs[deployed.length]!;
 }, 240_000);
 
+afterAll(() => {
+  for (const run of [...Object.values(graphs), devMode]) {
+    if (run) rmSync(run.work, { recursive: true, force: true });
+  }
+});
+
 const table = (g: GraphRun) => one(g, "aws:dynamodb/table:Table");
 const secrets = (g: GraphRun) => ofType(g, "aws:secretsmanager/secret:Secret");
 const secretArns = (g: GraphRun) =>
@@ -67,6 +75,11 @@ describe.each(deployed)("stage %s", (stage) => {
     const t = table(g()).inputs;
     expect(t.pointInTimeRecovery).toEqual({ enabled: policy.table.pointInTimeRecovery });
     expect(t.deletionProtectionEnabled).toBe(policy.table.deletionProtection);
+    // Stated absolutely too, so a policy edit cannot quietly drop backups where data matters.
+    if (stage === "prod" || stage === "staging") {
+      expect(t.pointInTimeRecovery).toEqual({ enabled: true });
+      expect(t.deletionProtectionEnabled).toBe(true);
+    }
   });
 
   it("applies the removal and protection policy of the app", () => {
