@@ -1,11 +1,13 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 
 /**
  * The floors DoDeck is measured against, in their own process: a Hono hello route, and a
- * Hono route doing one GetItem on the same DynamoDB Local with the SDK's default client.
+ * Hono route doing one GetItem on the same DynamoDB Local with the SDK's default client, and
+ * (to show what a guarded write costs DynamoDB Local itself) one TransactWriteItems of a
+ * ConditionCheck on the deck plus a Put, the shape of DoDeck's create-do.
  * Nothing of DoDeck's own code is imported, so optimising DoDeck never moves the floor.
  */
 const env = process.env;
@@ -24,6 +26,30 @@ const app = new Hono()
   .get("/item", async (c) => {
     const out = await client.send(new GetCommand({ TableName: env.TABLE_NAME, Key: key }));
     return out.Item ? c.json(out.Item) : c.json({ missing: true }, 404);
+  })
+  .post("/transact", async (c) => {
+    const id = crypto.randomUUID();
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: env.TABLE_NAME,
+              Key: key,
+              ConditionExpression: "attribute_exists(PK)",
+            },
+          },
+          {
+            Put: {
+              TableName: env.TABLE_NAME,
+              Item: { PK: `FLOOR#${id}`, SK: "FLOOR", body: await c.req.text() },
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+        ],
+      }),
+    );
+    return c.json({ id }, 201);
   });
 
 const server = serve({ fetch: app.fetch, port: Number(env.PORT), hostname: "127.0.0.1" }, () =>
