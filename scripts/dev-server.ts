@@ -1,5 +1,6 @@
 import { parseConfig } from "@dodeck/api";
 import { startNodeServer } from "@dodeck/functions/node";
+import { withSecretValues } from "@dodeck/functions/secrets";
 import pkg from "../package.json" with { type: "json" };
 import {
   assertDevIssuerAllowed,
@@ -10,9 +11,11 @@ import {
 } from "./dev-issuer.ts";
 
 // The API as `npm run dev` runs it (under `tsx watch`): the Node adapter on loopback, trusting
-// the local development issuer unless a real AUTH0_ISSUER is configured.
+// the local development issuer unless a real issuer is configured. Under `sst dev` the stage's
+// Auth0 secrets arrive as ARNs (no ECS to inject values), so they are read like the Lambda does.
 try {
-  const env: Record<string, string | undefined> = { ENVIRONMENT: "local", ...process.env };
+  const given: Record<string, string | undefined> = { ENVIRONMENT: "local", ...process.env };
+  const env = given.AUTH0_ISSUER ? given : await withSecretValues(given);
   const useDevIssuer = !env.AUTH0_ISSUER;
   const config = parseConfig(
     useDevIssuer ? { ...env, AUTH0_ISSUER: DEV_ISSUER, AUTH0_AUDIENCE: DEV_AUDIENCE } : env,
