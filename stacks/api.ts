@@ -22,6 +22,15 @@ export function createApi(policy: StagePolicy, table: TableHandle, secrets: Secr
     memory: "1024 MB",
     // API Gateway gives up after 30 s; the app bounds DynamoDB calls well below that.
     timeout: "29 seconds",
+    // Bundled like `npm run build`'s dist/lambda: the SDK's tree-shakable ESM builds and, when
+    // deployed, the environment-only credential provider (`sst dev` keeps the SDK's full
+    // chain, since a function running on a laptop gets credentials from a profile).
+    nodejs: {
+      format: "esm",
+      minify: true,
+      esbuild: { mainFields: ["module", "main"] },
+      ...($dev ? {} : { plugins: "./stacks/lambda-esbuild-plugins.mjs" }),
+    },
     link: [table.link, secrets.issuer, secrets.audience],
     environment: appEnvironment(policy, table, secrets),
     logging: { retention: policy.logRetention, format: "json" },
