@@ -20,9 +20,14 @@ import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../test/support/is
  */
 
 const DURATION_S = boundedNumber(process.env.BENCH_DURATION, 10, 1, 60);
-const WARMUP_S = Math.min(2, DURATION_S);
-/** DynamoDB Local is a JVM: cold, it answers far slower than after its JIT has run. */
-const DYNAMO_WARMUP_S = Math.min(5, DURATION_S);
+/**
+ * DynamoDB Local is a JVM: cold, an operation type it has not run much answers several times
+ * slower. Every target is first run for WARMUP_ALL_S (so GetItem, Query, UpdateItem and
+ * TransactWriteItems are all compiled before anything is measured), then again for WARMUP_S
+ * right before its own measurement.
+ */
+const WARMUP_ALL_S = Math.min(2, DURATION_S);
+const WARMUP_S = Math.min(1, DURATION_S);
 const CONNECTIONS = [1, 32] as const;
 const PROFILE = process.env.BENCH_PROFILE === "1";
 /** Experiments: extra node flags for the API process, and a route-name filter (floors always run). */
@@ -30,7 +35,9 @@ const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolea
 const ONLY = process.env.BENCH_ONLY;
 const SKIP_FLOORS = process.env.BENCH_FLOORS === "0";
 const RESULTS_DIR = "bench/results";
-const SERVER_BUNDLE = "dist/server/index.mjs";
+const START_BUNDLE = "dist/server/index.mjs";
+/** Before/after comparisons: another build of the server, other node flags than `npm start`'s. */
+const SERVER_BUNDLE = process.env.BENCH_SERVER_BUNDLE || START_BUNDLE;
 const READY_TIMEOUT_MS = 20_000;
 const TABLE_NAME = "DoDeckBench";
 const SEED = { decks: 20, dos: 50, collaborator: "friend@example.com" };
@@ -126,7 +133,10 @@ async function main(): Promise<void> {
 
   // 3. The production build of the Node adapter, configured only by the environment and run
   // with the node flags of `npm start` (the V8 heap bounds live there).
-  const startFlags = await nodeFlagsOfStartScript();
+  const startFlags =
+    process.env.BENCH_START_FLAGS === undefined
+      ? await nodeFlagsOfStartScript()
+      : process.env.BENCH_START_FLAGS.split(" ").filter(Boolean);
   const apiPort = await freePort();
   const logFd = openSync(`${RESULTS_DIR}/api-server.log`, "w");
   cleanups.push(async () => closeSync(logFd));
@@ -163,7 +173,7 @@ async function main(): Promise<void> {
   cleanups.push(async () => closeSync(floorLog));
   const floor = await startProcess(
     "floor",
-    ["--import", "tsx", "bench/floor-server.ts"],
+    [...startFlags, await buildFloor()],
     {
       PORT: String(floorPort),
       DYNAMODB_ENDPOINT_URL: dynamo.endpoint,
@@ -175,9 +185,6 @@ async function main(): Promise<void> {
   );
   const floorUrl = `http://127.0.0.1:${floorPort}`;
   const dynamoPid = await findDynamoPid(new URL(dynamo.endpoint).port);
-
-  // 6. Warm DynamoDB Local's JIT, so the first measurement (the floor) is not its cold start.
-  await autocannon({ url: `${floorUrl}/item`, connections: 32, duration: DYNAMO_WARMUP_S });
 
   const deck = `/v1/decks/${seed.deckId}`;
   const targets: Target[] = [
@@ -218,26 +225,34 @@ async function main(): Promise<void> {
     },
   ];
 
+  const selected = targets.filter(
+    (target) =>
+      !(ONLY && target.server === "api" && !target.name.includes(ONLY)) &&
+      !(SKIP_FLOORS && target.server === "floor"),
+  );
+  const optionsFor = (target: Target, connections: number) => ({
+    url: `${target.server === "api" ? apiUrl : floorUrl}${target.path}`,
+    method: target.method,
+    connections,
+    headers: {
+      ...(target.auth ? { authorization: `Bearer ${token}` } : {}),
+      ...(target.body ? { "content-type": "application/json" } : {}),
+    },
+    ...(target.body ? { body: target.body } : {}),
+  });
+  console.log(`bench: warming up every target for ${WARMUP_ALL_S} s`);
+  for (const target of selected) {
+    await autocannon({ ...optionsFor(target, 32), duration: WARMUP_ALL_S });
+  }
+
   const rows: Row[] = [];
   console.log(
     `bench: ${DURATION_S} s per measurement (+${WARMUP_S} s warm-up) at ${CONNECTIONS.join(" and ")} connections`,
   );
-  for (const target of targets) {
-    if (ONLY && target.server === "api" && !target.name.includes(ONLY)) continue;
-    if (SKIP_FLOORS && target.server === "floor") continue;
+  for (const target of selected) {
     const child = target.server === "api" ? api : floor;
-    const base = target.server === "api" ? apiUrl : floorUrl;
     for (const connections of CONNECTIONS) {
-      const options = {
-        url: `${base}${target.path}`,
-        method: target.method,
-        connections,
-        headers: {
-          ...(target.auth ? { authorization: `Bearer ${token}` } : {}),
-          ...(target.body ? { "content-type": "application/json" } : {}),
-        },
-        ...(target.body ? { body: target.body } : {}),
-      };
+      const options = optionsFor(target, connections);
       await autocannon({ ...options, duration: WARMUP_S });
       const cpuBefore = [await cpuMs(child.pid), await cpuMs(dynamoPid)] as const;
       const result = await autocannon({ ...options, duration: DURATION_S });
@@ -289,6 +304,7 @@ async function main(): Promise<void> {
   console.log("");
   for (const verdict of verdicts)
     console.log(`${verdict.met ? "MET " : "MISS"}  ${verdict.target}`);
+  for (const note of notes(rows)) console.log(`note  ${note}`);
   const report = {
     startedAt: started.toISOString(),
     durationSeconds: DURATION_S,
@@ -300,12 +316,24 @@ async function main(): Promise<void> {
     floorPeakRssMb: await peakRssMb(floor.pid),
     rows,
     targets: verdicts,
+    notes: notes(rows),
   };
   const file = `${RESULTS_DIR}/http-${started.toISOString().replace(/[:.]/g, "-")}.json`;
   const json = `${JSON.stringify(report, null, 2)}\n`;
   await writeFile(file, json);
   await writeFile(`${RESULTS_DIR}/http-latest.json`, json);
   console.log(`\nwrote ${file} (and ${RESULTS_DIR}/http-latest.json)`);
+}
+
+/** Informational: each write route against the same DynamoDB call with no DoDeck code. */
+function notes(rows: Row[]): string[] {
+  const find = (name: string) => rows.find((r) => r.target === name && r.connections === 32);
+  const post = find("POST /v1/decks/{id}/dos");
+  const transact = find("floor: Hono + 1 TransactWriteItems");
+  if (!post || !transact) return [];
+  return [
+    `POST dos @32 is ${round(post.reqPerSec / transact.reqPerSec, 2)} × the TransactWriteItems floor's req/s (p99 ${post.p99Ms} vs ${transact.p99Ms} ms)`,
+  ];
 }
 
 /** The issue's targets, from one run's rows. */
@@ -323,16 +351,6 @@ function judge(rows: Row[]): { target: string; met: boolean }[] {
         (row.p99RatioToGetItemFloor ?? Number.POSITIVE_INFINITY) <= 3,
     };
   });
-  // Informational: the guarded write against the same guarded write with no DoDeck code.
-  const post = at32.find((row) => row.target.startsWith("POST"));
-  const transact = rows.find(
-    (r) => r.target === "floor: Hono + 1 TransactWriteItems" && r.connections === 32,
-  );
-  if (post && transact) {
-    console.log(
-      `note  POST dos @32 is ${round(post.reqPerSec / transact.reqPerSec, 2)} × the TransactWriteItems floor's req/s`,
-    );
-  }
   const peak = Math.max(
     ...rows.filter((r) => !r.target.startsWith("floor")).map((r) => r.serverPeakRssMb),
   );
@@ -377,13 +395,41 @@ function formatTable(rows: Row[]): string {
   ].join("\n");
 }
 
+/**
+ * The floors, bundled with the production build's esbuild options so they run like the API
+ * (no TypeScript loader in the process).
+ */
+async function buildFloor(): Promise<string> {
+  const { build } = await import("esbuild");
+  const outfile = `${RESULTS_DIR}/floor/index.mjs`;
+  await build({
+    entryPoints: ["bench/floor-server.ts"],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    // As scripts/build.ts: the SDK's ESM builds, which is what the API bundle runs.
+    mainFields: ["module", "main"],
+    minify: true,
+    sourcemap: true,
+    treeShaking: true,
+    legalComments: "none",
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
 /** The `--flags` between `node` and the bundle in package.json's `start` script. */
 async function nodeFlagsOfStartScript(): Promise<string[]> {
   const pkg = JSON.parse(await readFile("package.json", "utf8")) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
-  if (words[0] !== "node" || words.at(-1) !== SERVER_BUNDLE) {
+  if (words[0] !== "node" || words.at(-1) !== START_BUNDLE) {
     throw new Error(
-      `expected "start" to be "node [flags] ${SERVER_BUNDLE}", got ${pkg.scripts.start}`,
+      `expected "start" to be "node [flags] ${START_BUNDLE}", got ${pkg.scripts.start}`,
     );
   }
   return words.slice(1, -1);
