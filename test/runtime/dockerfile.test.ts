@@ -71,9 +71,12 @@ describe("Dockerfile", () => {
       ).rejects.toMatchObject({ code: 1 });
     });
 
-    it("starts from its CMD with the bundle alone", () => {
+    it("starts from its CMD with the bundle alone, with npm start's node flags", () => {
       const cmd = execForm(runtimeStage.find((l) => l.startsWith("CMD")) ?? "");
-      expect(cmd).toEqual(["node", "--enable-source-maps", "index.mjs"]);
+      const start: string = JSON.parse(readFileSync("package.json", "utf8")).scripts.start;
+      const flags = start.split(/\s+/).filter((word) => word.startsWith("--"));
+      expect(flags).toContain("--max-old-space-size=128");
+      expect(cmd).toEqual(["node", ...flags, "index.mjs"]);
       expect(server.child.exitCode).toBeNull();
     });
   });
