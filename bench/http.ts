@@ -401,25 +401,10 @@ function formatTable(rows: Row[]): string {
  */
 async function buildFloor(): Promise<string> {
   const { build } = await import("esbuild");
+  const { nodeBundle } = await import("../scripts/build.ts");
   const outfile = `${RESULTS_DIR}/floor/index.mjs`;
-  await build({
-    entryPoints: ["bench/floor-server.ts"],
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    // As scripts/build.ts: the SDK's ESM builds, which is what the API bundle runs.
-    mainFields: ["module", "main"],
-    minify: true,
-    sourcemap: true,
-    treeShaking: true,
-    legalComments: "none",
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: "warning",
-  });
+  // The same options as the API's own bundle, so the floors run what the API runs.
+  await build({ ...nodeBundle, entryPoints: ["bench/floor-server.ts"], outfile });
   return outfile;
 }
 

@@ -14,7 +14,7 @@ import { type BuildOptions, build } from "esbuild";
  * ~110 KB of gzip and a few ms of cold start (`npm run bench:lambda` measures both;
  * docs/performance.md has the figures). `lambda-sdk-external` builds the other variant.
  */
-const node: BuildOptions = {
+export const nodeBundle: BuildOptions = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -38,7 +38,7 @@ const node: BuildOptions = {
  * built-ins that remain.
  */
 const worker: BuildOptions = {
-  ...node,
+  ...nodeBundle,
   platform: "browser",
   target: "es2022",
   conditions: ["workerd", "worker", "browser"],
@@ -48,7 +48,7 @@ const worker: BuildOptions = {
 
 export const targets: Record<string, BuildOptions> = {
   lambda: {
-    ...node,
+    ...nodeBundle,
     entryPoints: ["packages/functions/src/lambda.ts"],
     outfile: "dist/lambda/index.mjs",
     // Lambda puts the role's credentials in the environment: the SDK's default provider chain
@@ -58,13 +58,13 @@ export const targets: Record<string, BuildOptions> = {
     },
   },
   "lambda-sdk-external": {
-    ...node,
+    ...nodeBundle,
     entryPoints: ["packages/functions/src/lambda.ts"],
     outfile: "dist/lambda-sdk-external/index.mjs",
     external: ["@aws-sdk/*", "@smithy/*"],
   },
   server: {
-    ...node,
+    ...nodeBundle,
     entryPoints: ["packages/functions/src/server.ts"],
     outfile: "dist/server/index.mjs",
   },

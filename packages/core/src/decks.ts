@@ -1,17 +1,11 @@
-import {
-  BatchWriteCommand,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-} from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
-import { createUlidGenerator, type IdGenerator, isUlid } from "./ids.ts";
+import { createUlidGenerator, type IdGenerator } from "./ids.ts";
 import {
   accessItem,
   collaboratorAccessKey,
-  deckFromItem,
   deckItem,
   keyOf,
   nameLowerOf,
@@ -30,6 +24,7 @@ import type {
   Visibility,
 } from "./model.ts";
 import { toDeckDetail } from "./model.ts";
+import { readDeck } from "./read-deck.ts";
 import {
   type CancellationReason,
   cancellationReasons,
@@ -75,15 +70,7 @@ export function createDeckService(options: ServiceOptions) {
   const newId = options.newId ?? createUlidGenerator();
   const table = store.tableName;
 
-  async function read(deckId: string): Promise<Deck | undefined> {
-    if (!isUlid(deckId)) return undefined;
-    const out = await send(() =>
-      store.client.send(
-        new GetCommand({ TableName: table, Key: keys.deck(deckId), ConsistentRead: true }),
-      ),
-    );
-    return deckFromItem(out.Item);
-  }
+  const read = (deckId: string) => readDeck(store, deckId);
 
   /**
    * Read the deck, plan the write, and apply it in one transaction conditioned on the version

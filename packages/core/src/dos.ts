@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import type { ServiceOptions } from "./decks.ts";
@@ -8,6 +8,7 @@ import { createUlidGenerator, isUlid } from "./ids.ts";
 import { deckFromItem, doFromItem, doItem, keyOf } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
+import { readDeck } from "./read-deck.ts";
 import { cancellationReasons, mapAwsError, send, type TransactItem, transact } from "./store.ts";
 
 export type DoService = ReturnType<typeof createDoService>;
@@ -18,14 +19,7 @@ export function createDoService(options: ServiceOptions) {
   const newId = options.newId ?? createUlidGenerator();
   const table = store.tableName;
 
-  async function readDeck(deckId: string): Promise<Deck | undefined> {
-    const out = await send(() =>
-      store.client.send(
-        new GetCommand({ TableName: table, Key: keys.deck(deckId), ConsistentRead: true }),
-      ),
-    );
-    return deckFromItem(out.Item);
-  }
+  const read = (deckId: string) => readDeck(store, deckId);
 
   /**
    * A condition check that admits the caller to the deck inside a write transaction, so the
@@ -113,7 +107,7 @@ export function createDoService(options: ServiceOptions) {
           sortKeyPrefix: keys.doPrefix,
         });
         const [deckOut, out] = await Promise.all([
-          readDeck(deckId),
+          read(deckId),
           send(() =>
             store.client.send(
               new QueryCommand({
@@ -181,7 +175,7 @@ export function createDoService(options: ServiceOptions) {
       assertIds(deckId, doId);
       if (input.text === undefined && input.completed === undefined)
         throw new AppError("no_updates_provided");
-      assertCanRead(await readDeck(deckId), caller, policy);
+      assertCanRead(await read(deckId), caller, policy);
       const sets = ["updatedAt = :now"];
       const values: Record<string, unknown> = { ":now": now() };
       if (input.text !== undefined) {
