@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 // dist/lambda (measured by `npm run bench:lambda`): Lambda hands the function its role's
 // credentials in the environment, so the SDK's default provider chain is dead weight there.
 const lambdaCredentials = fileURLToPath(
-  new URL("../packages/functions/src/lambda-credentials.ts", import.meta.url),
+  new URL("../packages/functions/src/adapters/lambda-credentials.ts", import.meta.url),
 );
 
 export default [

@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { parseConfig } from "@dodeck/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNodeServer } from "../../packages/functions/src/node.ts";
+import { startNodeServer } from "../../packages/functions/src/adapters/node.ts";
 import type { TestIssuer } from "../support/issuer.ts";
 import { buildBundle } from "./build-once.ts";
 import { describeRuntime } from "./cases.ts";

@@ -1,7 +1,7 @@
 import { createApp, createDeps, createLogger, parseConfig } from "@dodeck/api";
 import { handle } from "hono/aws-lambda";
 import pkg from "../../../package.json" with { type: "json" };
-import { type SecretsClient, withSecretValues } from "./secrets.ts";
+import { type SecretsClient, withSecretValues } from "./adapters/secrets.ts";
 
 type Handler = ReturnType<typeof handle>;
 

@@ -1,6 +1,6 @@
 import { createLogger, parseConfig } from "@dodeck/api";
 import pkg from "../../../package.json" with { type: "json" };
-import { DEFAULT_DRAIN_TIMEOUT_MS, startNodeServer } from "./node.ts";
+import { DEFAULT_DRAIN_TIMEOUT_MS, startNodeServer } from "./adapters/node.ts";
 
 // The container entry: configured only by the environment (SPEC.md "Configuration").
 const config = (() => {
