@@ -54,7 +54,8 @@ export const targets: Record<string, BuildOptions> = {
     // Lambda puts the role's credentials in the environment: the SDK's default provider chain
     // (SSO, STS, ini, IMDS, ECS: 136 KB raw, 38 KB gzip) is parse time for nothing.
     alias: {
-      "@aws-sdk/credential-provider-node": "./packages/functions/src/adapters/lambda-credentials.ts",
+      "@aws-sdk/credential-provider-node":
+        "./packages/functions/src/adapters/lambda-credentials.ts",
     },
   },
   "lambda-sdk-external": {

@@ -1,8 +1,8 @@
 import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLambdaHandler } from "../../packages/functions/src/lambda.ts";
 import { defaultProvider } from "../../packages/functions/src/adapters/lambda-credentials.ts";
+import { createLambdaHandler } from "../../packages/functions/src/lambda.ts";
 import type { TestIssuer } from "../support/issuer.ts";
 import { buildBundle } from "./build-once.ts";
 import { describeRuntime } from "./cases.ts";
