@@ -118,6 +118,8 @@ export type RemoteKeysOptions = {
   maxStaleMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Told each time a fetch fails and stale keys serve instead, so operators see the outage. */
+  onStale?: (details: { error: string; staleForMs: number }) => void;
 };
 
 /**
@@ -166,8 +168,12 @@ export function createRemoteKeys(options: RemoteKeysOptions): JWTVerifyGetKey {
     } catch (error) {
       if (!isKeySourceFailure(error)) throw error;
       failedAt = now();
-      if (usable(lastGood)) return lastGood.keys(header, token);
-      throw error;
+      if (!usable(lastGood)) throw error;
+      options.onStale?.({
+        error: error instanceof Error ? error.name : "Error",
+        staleForMs: now() - lastGood.at,
+      });
+      return lastGood.keys(header, token);
     }
   };
 }

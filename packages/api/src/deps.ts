@@ -50,7 +50,13 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     tableName: config.tableName,
   };
   const policy = { requireEmailVerified: config.requireEmailVerified };
-  const keys = overrides.keys ?? createRemoteKeys({ url: config.auth.jwksUrl });
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const keys =
+    overrides.keys ??
+    createRemoteKeys({
+      url: config.auth.jwksUrl,
+      onStale: (details) => log("warn", "JWKS unreachable; verifying with stale keys", details),
+    });
   const accepting = overrides.accepting ?? (() => true);
   return {
     config,
@@ -63,6 +69,6 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       keys,
     }),
     ready: async () => accepting() && (await tableAnswers(store, AbortSignal.timeout(2_000))),
-    log: overrides.log ?? createLogger(config.logLevel),
+    log,
   };
 }

@@ -360,7 +360,7 @@ describe("the issuer's JWKS over real HTTP", () => {
   }
 
   /** The app as production builds it: its key set is the remote JWKS at AUTH0_JWKS_URL. */
-  function remoteApp(jwksUrl: string, overrides: Pick<DepsOverrides, "keys"> = {}) {
+  function remoteApp(jwksUrl: string, overrides: Pick<DepsOverrides, "keys" | "log"> = {}) {
     const config = parseConfig({
       AUTH0_ISSUER: TEST_ISSUER,
       AUTH0_AUDIENCE: TEST_AUDIENCE,
@@ -484,6 +484,26 @@ describe("the issuer's JWKS over real HTTP", () => {
 
     await server.setMode("ok");
     expect((await app.request("/v1/decks", bearer(await token({}, long)))).status).toBe(200);
+  });
+
+  it("logs a warning each time it falls back to stale keys, so the outage is visible before the 503s", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    vi.setSystemTime(start);
+    const server = await jwksServer();
+    const lines: { level: string; message: string; error?: unknown }[] = [];
+    const app = remoteApp(server.url, {
+      log: (level, message, fields) => lines.push({ level, message, ...fields }),
+    });
+    const long = { expiresIn: "3h" };
+    expect((await app.request("/v1/decks", bearer(await token({}, long)))).status).toBe(200);
+    expect(lines.filter((line) => line.level === "warn")).toEqual([]);
+    await server.setMode("down");
+    vi.setSystemTime(start + 11 * 60_000);
+    expect((await app.request("/v1/decks", bearer(await token({}, long)))).status).toBe(200);
+    expect(lines.filter((line) => line.level === "warn")).toEqual([
+      expect.objectContaining({ message: "JWKS unreachable; verifying with stale keys" }),
+    ]);
   });
 
   it("does not ask a failing issuer again on every request while it serves the last good keys", async () => {
