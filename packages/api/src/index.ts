@@ -9,3 +9,4 @@ export { type Config, ConfigError, type Environment, parseConfig } from "./confi
 export { createDeps, createDynamoClient, type DepsOverrides } from "./deps.ts";
 export { createLogger, type Logger, type LogLevel } from "./logger.ts";
 export { buildOpenApiDocument, operations } from "./openapi.ts";
+export { problemResponse } from "./problem.ts";

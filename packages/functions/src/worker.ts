@@ -1,4 +1,5 @@
-import { createApp, createDeps, parseConfig } from "@dodeck/api";
+import { createApp, createDeps, parseConfig, problemResponse } from "@dodeck/api";
+import { AppError } from "@dodeck/core";
 import type { ExecutionContext } from "hono";
 import pkg from "../../../package.json" with { type: "json" };
 
@@ -23,16 +24,7 @@ function build(env: Bindings): App | Response {
   } catch (error) {
     // An isolate has no start-up to stop: log the one clear line and refuse every request.
     console.error(`dodeck: invalid configuration: ${(error as Error).message}`);
-    return new Response(
-      JSON.stringify({
-        type: "https://dodeck.app/problems/internal-error",
-        title: "Internal server error",
-        status: 500,
-        detail: "The service is misconfigured.",
-        code: "internal_error",
-      }),
-      { status: 500, headers: { "content-type": "application/problem+json" } },
-    );
+    return problemResponse(new AppError("internal_error", "The service is misconfigured."));
   }
 }
 
