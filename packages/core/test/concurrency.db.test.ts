@@ -10,15 +10,10 @@ import {
   limits,
   type Store,
 } from "../src/index.ts";
+import { callers, strictPolicy } from "./callers.ts";
 
-const owner: Caller = { sub: "auth0|owner", email: "owner@example.com", emailVerified: true };
-const friend: Caller = { sub: "auth0|friend", email: "friend@example.com", emailVerified: true };
-const stranger: Caller = {
-  sub: "auth0|stranger",
-  email: "stranger@example.com",
-  emailVerified: true,
-};
-const policy = { requireEmailVerified: true };
+const { owner, friend, stranger } = callers;
+const policy = strictPolicy;
 
 type Item = Record<string, unknown>;
 

@@ -1,22 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestStore } from "../../../test/support/dynamo.ts";
-import {
-  AppError,
-  type Caller,
-  createDeckService,
-  createDoService,
-  type Store,
-} from "../src/index.ts";
+import { AppError, createDeckService, createDoService, type Store } from "../src/index.ts";
+import { callers, strictPolicy } from "./callers.ts";
 
-const owner: Caller = { sub: "auth0|owner", email: "owner@example.com", emailVerified: true };
-const friend: Caller = { sub: "auth0|friend", email: "friend@example.com", emailVerified: true };
-const unverified: Caller = { sub: "auth0|unv", email: "unv@example.com", emailVerified: false };
-const stranger: Caller = {
-  sub: "auth0|stranger",
-  email: "stranger@example.com",
-  emailVerified: true,
-};
-const policy = { requireEmailVerified: true };
+const { owner, friend, unverified, stranger } = callers;
+const policy = strictPolicy;
 
 let store: Store & { counter: { calls: string[]; reset: () => void } };
 
@@ -40,7 +28,7 @@ describe("dos", () => {
     const dos = createDoService({ store, policy });
     const deck = await decks.create(owner, { name: "Groceries" });
     await decks.share(owner, deck.deckId, { email: "friend@example.com" });
-    await decks.share(owner, deck.deckId, { email: "unv@example.com" });
+    await decks.share(owner, deck.deckId, { email: "unverified@example.com" });
 
     store.counter.reset();
     const milk = await dos.create(friend, deck.deckId, { text: "milk" });

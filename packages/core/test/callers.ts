@@ -1,0 +1,11 @@
+import type { Caller } from "../src/index.ts";
+
+/** The callers core tests act as: owner, a verified collaborator, an unverified one, a stranger. */
+export const callers = {
+  owner: { sub: "auth0|owner", email: "owner@example.com", emailVerified: true },
+  friend: { sub: "auth0|friend", email: "friend@example.com", emailVerified: true },
+  unverified: { sub: "auth0|unverified", email: "unverified@example.com", emailVerified: false },
+  stranger: { sub: "auth0|stranger", email: "stranger@example.com", emailVerified: true },
+} satisfies Record<string, Caller>;
+
+export const strictPolicy = { requireEmailVerified: true };
