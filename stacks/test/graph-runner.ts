@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type PluginBuild } from "esbuild";
+import { build, type Plugin, type PluginBuild } from "esbuild";
 import { platformDir, repoRoot } from "../../scripts/sst-platform.ts";
 
 export interface GraphResource {
@@ -332,7 +332,8 @@ async function startFakeCli(rpc: RpcCall[], builds: GraphRun["builds"], work: st
 
 /**
  * Bundles a Node handler roughly as SST does (esbuild, ESM, Node platform, everything
- * bundled) so a test can invoke exactly the code that would be zipped and deployed.
+ * bundled), honouring the function's `nodejs` options (minify, esbuild mainFields, plugins
+ * file), so a test can invoke the code that would be zipped and deployed.
  */
 async function buildFunction(
   input: Record<string, unknown>,
@@ -344,6 +345,19 @@ async function buildFunction(
   const out = path.join(work, "artifacts", `${functionID}-src`);
   const parsed = path.posix.parse(handler);
   const source = path.join(repoRoot, parsed.dir, parsed.name);
+  const nodejs = (input.properties ?? {}) as {
+    minify?: boolean;
+    esbuild?: { mainFields?: string[] };
+    plugins?: string;
+  };
+  // SST resolves the plugins file relative to sst.config.ts, i.e. the repository root.
+  const plugins = nodejs.plugins
+    ? (
+        (await import(pathToFileURL(path.join(repoRoot, nodejs.plugins)).href)) as {
+          default: Plugin[];
+        }
+      ).default
+    : [];
   const result = await build({
     entryPoints: [source],
     outfile: path.join(out, parsed.dir, `${parsed.name}.mjs`),
@@ -351,7 +365,9 @@ async function buildFunction(
     format: "esm",
     platform: "node",
     target: "node20",
-    mainFields: ["module", "main"],
+    mainFields: nodejs.esbuild?.mainFields ?? ["module", "main"],
+    minify: nodejs.minify ?? true,
+    plugins,
     logLevel: "silent",
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -3,7 +3,7 @@
  * to create. Needs the SST platform (.sst/platform), installed offline when missing.
  */
 
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -341,6 +341,25 @@ function expectLeastPrivilege(g: GraphRun, role: { inputs: Record<string, unknow
 }
 
 describe("the Lambda bundle SST would deploy", () => {
+  it("is bundled like dist/lambda: ESM SDK builds and the environment-only credential provider", () => {
+    const g = graphs.staging!;
+    const buildCall = g.rpc.find((call) => call.method === "Runtime.Build");
+    expect(buildCall?.params.properties).toMatchObject({
+      format: "esm",
+      esbuild: { mainFields: ["module", "main"] },
+      plugins: "./stacks/lambda-esbuild-plugins.mjs",
+    });
+    const build = g.builds.Api!;
+    const parsed = path.posix.parse(build.handler);
+    const code = readFileSync(path.join(build.dir, parsed.dir, `${parsed.name}.mjs`), "utf8");
+    expect(code).toContain("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+    // The SDK's default chain (ECS, IMDS, SSO, ini files) is not in the deployed bundle.
+    expect(code).not.toContain("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    // A function running on a laptop under `sst dev` keeps the SDK's full chain.
+    const devBuild = devMode.rpc.find((call) => call.method === "Runtime.AddTarget");
+    expect(devBuild?.params.properties).not.toHaveProperty("plugins");
+  });
+
   it("answers an API Gateway v2 event for /healthz, reading Auth0 settings from the linked secrets", async () => {
     const g = graphs.staging!;
     const build = g.builds.Api!;
