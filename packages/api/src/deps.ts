@@ -7,6 +7,12 @@ import { createRemoteKeys, createTokenVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
+export type AwsCredentials = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+};
+
 export type DepsOverrides = {
   /** Token keys other than the issuer's JWKS: tests' key sets, the local dev issuer. */
   keys?: JWTVerifyGetKey;
@@ -23,6 +29,8 @@ export type DepsOverrides = {
  */
 export function createDynamoClient(
   config: Pick<Config, "region" | "dynamoEndpoint">,
+  /** Explicit credentials, for runtimes with no default chain (Workers: from secrets). */
+  credentials?: AwsCredentials,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
@@ -39,6 +47,7 @@ export function createDynamoClient(
           credentials: { accessKeyId: "local", secretAccessKey: "local" },
         }
       : {}),
+    ...(credentials ? { credentials } : {}),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -1,4 +1,10 @@
-import { createApp, createDeps, parseConfig, problemResponse } from "@dodeck/api";
+import {
+  createApp,
+  createDeps,
+  createDynamoClient,
+  parseConfig,
+  problemResponse,
+} from "@dodeck/api";
 import { AppError } from "@dodeck/core";
 import type { ExecutionContext } from "hono";
 import pkg from "../../../package.json" with { type: "json" };
@@ -20,7 +26,20 @@ function build(env: Bindings): App | Response {
     Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
   try {
-    return createApp(createDeps(parseConfig(record, pkg.version)));
+    const config = parseConfig(record, pkg.version);
+    // Workers have no AWS credential chain: real DynamoDB needs keys from Worker secrets.
+    const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = record;
+    const credentials =
+      accessKeyId && secretAccessKey
+        ? {
+            accessKeyId,
+            secretAccessKey,
+            ...(record.AWS_SESSION_TOKEN ? { sessionToken: record.AWS_SESSION_TOKEN } : {}),
+          }
+        : undefined;
+    return createApp(
+      createDeps(config, credentials ? { dynamo: createDynamoClient(config, credentials) } : {}),
+    );
   } catch (error) {
     // An isolate has no start-up to stop: log the one clear line and refuse every request.
     console.error(`dodeck: invalid configuration: ${(error as Error).message}`);
