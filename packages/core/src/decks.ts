@@ -2,7 +2,6 @@ import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from "@aws-s
 import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
-import { createUlidGenerator, type IdGenerator } from "./ids.ts";
 import {
   accessItem,
   collaboratorAccessKey,
@@ -24,23 +23,15 @@ import type {
   Visibility,
 } from "./model.ts";
 import { toDeckDetail } from "./model.ts";
-import { readDeck } from "./read-deck.ts";
+import { type ServiceOptions, serviceContext } from "./service-context.ts";
 import {
   type CancellationReason,
   cancellationReasons,
   mapAwsError,
-  type Store,
   send,
   type TransactItem,
   transact,
 } from "./store.ts";
-
-export type ServiceOptions = {
-  store: Store;
-  policy: AccessPolicy;
-  now?: () => Date;
-  newId?: IdGenerator;
-};
 
 export type ListDecksQuery = {
   visibility: Visibility;
@@ -65,12 +56,7 @@ const MAX_BATCH_RETRIES = 8;
 export type DeckService = ReturnType<typeof createDeckService>;
 
 export function createDeckService(options: ServiceOptions) {
-  const { store, policy } = options;
-  const now = () => (options.now ?? (() => new Date()))().toISOString();
-  const newId = options.newId ?? createUlidGenerator();
-  const table = store.tableName;
-
-  const read = (deckId: string) => readDeck(store, deckId);
+  const { store, policy, table, now, newId, read } = serviceContext(options);
 
   /**
    * Read the deck, plan the write, and apply it in one transaction conditioned on the version

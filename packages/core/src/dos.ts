@@ -2,24 +2,18 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import type { ServiceOptions } from "./decks.ts";
 import { AppError } from "./errors.ts";
-import { createUlidGenerator, isUlid } from "./ids.ts";
+import { isUlid } from "./ids.ts";
 import { deckFromItem, doFromItem, doItem, keyOf } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
-import { readDeck } from "./read-deck.ts";
+import { type ServiceOptions, serviceContext } from "./service-context.ts";
 import { cancellationReasons, mapAwsError, send, type TransactItem, transact } from "./store.ts";
 
 export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
-  const { store, policy } = options;
-  const now = () => (options.now ?? (() => new Date()))().toISOString();
-  const newId = options.newId ?? createUlidGenerator();
-  const table = store.tableName;
-
-  const read = (deckId: string) => readDeck(store, deckId);
+  const { store, policy, table, now, newId, read } = serviceContext(options);
 
   /**
    * A condition check that admits the caller to the deck inside a write transaction, so the

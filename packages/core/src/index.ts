@@ -8,6 +8,7 @@ export * from "./keys.ts";
 export * from "./limits.ts";
 export * from "./model.ts";
 export * from "./readiness.ts";
+export * from "./service-context.ts";
 export * from "./store.ts";
 export * from "./table-definition.ts";
 export * from "./table-setup.ts";

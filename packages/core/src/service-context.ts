@@ -1,0 +1,40 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createUlidGenerator, type IdGenerator, isUlid } from "./ids.ts";
+import { deckFromItem } from "./items.ts";
+import { keys } from "./keys.ts";
+import type { AccessPolicy, Deck } from "./model.ts";
+import { type Store, send } from "./store.ts";
+
+export type ServiceOptions = {
+  store: Store;
+  policy: AccessPolicy;
+  now?: () => Date;
+  newId?: IdGenerator;
+};
+
+/** What the deck and do services derive from their options, defined once. */
+export function serviceContext(options: ServiceOptions) {
+  const clock = options.now ?? (() => new Date());
+  return {
+    store: options.store,
+    policy: options.policy,
+    table: options.store.tableName,
+    now: () => clock().toISOString(),
+    newId: options.newId ?? createUlidGenerator(),
+    read: (deckId: string) => readDeck(options.store, deckId),
+  };
+}
+
+/**
+ * The deck item, read strongly consistent: access checks must see the latest share, unshare
+ * or delete. Ids that are not ULIDs cannot exist, so they cost no call.
+ */
+export async function readDeck(store: Store, deckId: string): Promise<Deck | undefined> {
+  if (!isUlid(deckId)) return undefined;
+  const out = await send(() =>
+    store.client.send(
+      new GetCommand({ TableName: store.tableName, Key: keys.deck(deckId), ConsistentRead: true }),
+    ),
+  );
+  return deckFromItem(out.Item);
+}
