@@ -16,8 +16,6 @@ export async function ensureLocalDynamo(): Promise<{ endpoint: string; owned?: L
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { mkdir } = await import("node:fs/promises");
-  await mkdir(".dodeck/dynamodb", { recursive: true });
   const local = await ensureLocalDynamo();
   console.log(await setupTable({ ...process.env, DYNAMODB_ENDPOINT_URL: local.endpoint }));
   if (local.owned) {

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
 import { ensureLocalDynamo } from "./db-local.ts";
 import { setupTable } from "./local-table.ts";
 
@@ -12,7 +11,6 @@ if (process.env.ENVIRONMENT && process.env.ENVIRONMENT !== "local") {
   process.exit(1);
 }
 
-await mkdir(".dodeck/dynamodb", { recursive: true });
 const given = process.env.DYNAMODB_ENDPOINT_URL;
 const local = given ? { endpoint: given, owned: undefined } : await ensureLocalDynamo();
 const env = { ...process.env, ENVIRONMENT: "local", DYNAMODB_ENDPOINT_URL: local.endpoint };

