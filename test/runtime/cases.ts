@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readReply } from "../support/http.ts";
 import type { TestIssuer, TestUser } from "../support/issuer.ts";
 import { CORS_ORIGIN, type Target } from "./support.ts";
 
@@ -35,15 +36,7 @@ export function describeRuntime(name: string, context: () => RuntimeContext) {
     const response = await target.fetch(
       new Request(`http://dodeck.test${path}`, { method, headers, body }),
     );
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
-    return { status: response.status, headers: response.headers, text, body: json as any };
+    return readReply(response);
   }
 
   const expectProblem = (

@@ -1,5 +1,6 @@
 import { createApp, createDeps, parseConfig } from "@dodeck/api";
 import { createTestStore } from "./dynamo.ts";
+import { readReply } from "./http.ts";
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestUser } from "./issuer.ts";
 
 export const users = {
@@ -56,15 +57,7 @@ export async function createTestApp(env: Record<string, string> = {}) {
         : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     };
     const response = await app.request(path, init);
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
-    return { status: response.status, headers: response.headers, body: json as any };
+    return readReply(response);
   }
 
   return { app, store, issuer, config, logs, call };

@@ -1,7 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestStore, scanAll } from "../../../test/support/dynamo.ts";
 import {
-  AppError,
   type Caller,
   createDeckService,
   createDoService,
@@ -10,7 +9,7 @@ import {
   limits,
   type Store,
 } from "../src/index.ts";
-import { callers, strictPolicy } from "./callers.ts";
+import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
 
 const { owner, friend, stranger } = callers;
 const policy = strictPolicy;
@@ -80,17 +79,6 @@ afterEach(() => {
   failBatchWritesFrom = undefined;
   batchWrites = 0;
 });
-
-/** "ok", or the AppError code; anything else (a would-be 500) fails the test. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -182,7 +170,7 @@ describe("concurrent writes to one deck", () => {
           run: decks.unshare(owner, deck.deckId, `DROP${round}@example.com`),
         },
       ];
-      const results = await Promise.all(ops.map((op) => outcome(op.run)));
+      const results = await Promise.all(ops.map((op) => outcomeOf(op.run)));
       // Contention may exhaust the optimistic retries (503, retryable); nothing else.
       for (const result of results) expect(["ok", "service_unavailable"]).toContain(result);
       expect(results.filter((result) => result === "ok").length).toBeGreaterThan(0);
@@ -219,7 +207,7 @@ describe("concurrent writes to one deck", () => {
         "PAT@example.com",
       ];
       const results = await Promise.all(
-        variants.map((email) => outcome(decks.share(owner, deck.deckId, { email }))),
+        variants.map((email) => outcomeOf(decks.share(owner, deck.deckId, { email }))),
       );
       expect(results.filter((result) => result === "ok")).toHaveLength(1);
       expect(results.filter((result) => result === "collaborator_exists")).toHaveLength(
@@ -245,7 +233,7 @@ describe("concurrent writes to one deck", () => {
     // Case-only renames in parallel, too.
     const results = await Promise.all(
       ["GrOcErIeS", "gROCERIES", "Groceries"].map((name) =>
-        outcome(decks.rename(owner, deck.deckId, { name })),
+        outcomeOf(decks.rename(owner, deck.deckId, { name })),
       ),
     );
     for (const result of results) expect(["ok", "service_unavailable"]).toContain(result);
@@ -267,9 +255,9 @@ describe("the largest deck", () => {
     for (let i = 0; i < limits.maxCollaborators; i++) {
       await decks.share(owner, deck.deckId, { email: `m${i}@example.com` });
     }
-    expect(await outcome(decks.share(owner, deck.deckId, { email: "one-more@example.com" }))).toBe(
-      "collaborator_limit",
-    );
+    expect(
+      await outcomeOf(decks.share(owner, deck.deckId, { email: "one-more@example.com" })),
+    ).toBe("collaborator_limit");
     transactions.length = 0;
     await decks.rename(owner, deck.deckId, { name: "Packed" });
     await decks.rename(owner, deck.deckId, { name: "PACKED" });
@@ -296,16 +284,16 @@ describe("deleting a deck", () => {
       await Promise.all([0, 1, 2].map((i) => dos.create(owner, deck.deckId, { text: `pre ${i}` })));
       const creates = Array.from({ length: 12 }, async (_, i) => {
         await pause(i % 4);
-        return outcome(dos.create(i % 2 ? friend : owner, deck.deckId, { text: `racing ${i}` }));
+        return outcomeOf(dos.create(i % 2 ? friend : owner, deck.deckId, { text: `racing ${i}` }));
       });
       const removal = (async () => {
         await pause(round % 3);
-        return outcome(decks.remove(owner, deck.deckId));
+        return outcomeOf(decks.remove(owner, deck.deckId));
       })();
       const [removed, ...created] = await Promise.all([removal, ...creates]);
       expect(removed).toBe("ok");
       for (const result of created) expect(["ok", "deck_not_found"]).toContain(result);
-      expect(await outcome(decks.get(owner, deck.deckId))).toBe("deck_not_found");
+      expect(await outcomeOf(decks.get(owner, deck.deckId))).toBe("deck_not_found");
     }
     const items = await scanAll(store);
     for (const deckId of deckIds) expect(itemsOf(items, deckId)).toEqual([]);
@@ -318,11 +306,13 @@ describe("deleting a deck", () => {
         Array.from({ length: 6 }, (_, i) => dos.create(owner, deck.deckId, { text: `d${i}` })),
       );
       const results = await Promise.all([
-        outcome(decks.remove(owner, deck.deckId)),
+        outcomeOf(decks.remove(owner, deck.deckId)),
         ...made.map((item, i) =>
           i % 2
-            ? outcome(dos.update(owner, deck.deckId, item.doId, { completed: true, text: "late" }))
-            : outcome(dos.remove(owner, deck.deckId, item.doId)),
+            ? outcomeOf(
+                dos.update(owner, deck.deckId, item.doId, { completed: true, text: "late" }),
+              )
+            : outcomeOf(dos.remove(owner, deck.deckId, item.doId)),
         ),
       ]);
       expect(results[0]).toBe("ok");
@@ -337,13 +327,13 @@ describe("deleting a deck", () => {
       const deck = await decks.create(owner, { name: `Doomed ${round}` });
       await decks.share(owner, deck.deckId, { email: `stay${round}@example.com` });
       const results = await Promise.all([
-        outcome(decks.remove(owner, deck.deckId)),
+        outcomeOf(decks.remove(owner, deck.deckId)),
         ...Array.from({ length: 4 }, (_, i) =>
-          outcome(decks.share(owner, deck.deckId, { email: `late${i}.r${round}@example.com` })),
+          outcomeOf(decks.share(owner, deck.deckId, { email: `late${i}.r${round}@example.com` })),
         ),
-        outcome(decks.rename(owner, deck.deckId, { name: `Renamed ${round}` })),
-        outcome(decks.rename(owner, deck.deckId, { name: `DOOMED ${round}` })),
-        outcome(decks.unshare(owner, deck.deckId, `stay${round}@example.com`)),
+        outcomeOf(decks.rename(owner, deck.deckId, { name: `Renamed ${round}` })),
+        outcomeOf(decks.rename(owner, deck.deckId, { name: `DOOMED ${round}` })),
+        outcomeOf(decks.unshare(owner, deck.deckId, `stay${round}@example.com`)),
       ]);
       // The delete may itself lose the optimistic race often enough to ask for a retry.
       expect(["ok", "service_unavailable"]).toContain(results[0]);
@@ -351,7 +341,7 @@ describe("deleting a deck", () => {
         expect(["ok", "deck_not_found", "service_unavailable"]).toContain(result);
       }
       if (results[0] !== "ok") {
-        expect(await outcome(decks.remove(owner, deck.deckId))).toBe("ok");
+        expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("ok");
       }
       expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
     }
@@ -369,7 +359,7 @@ describe("deleting a deck", () => {
     }
     // The mark transaction commits; the second purge batch "loses its connection".
     failBatchWritesFrom = 2;
-    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
+    expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
     failBatchWritesFrom = undefined;
 
     const halfway = itemsOf(await scanAll(store), deck.deckId);
@@ -378,32 +368,32 @@ describe("deleting a deck", () => {
     expect(halfway.find((item) => item.type === "deck")).toMatchObject({ deleting: true });
 
     // Nothing of the half-deleted deck is visible or writable through the services.
-    expect(await outcome(decks.get(owner, deck.deckId))).toBe("deck_not_found");
-    expect(await outcome(decks.get(friend, deck.deckId))).toBe("deck_not_found");
+    expect(await outcomeOf(decks.get(owner, deck.deckId))).toBe("deck_not_found");
+    expect(await outcomeOf(decks.get(friend, deck.deckId))).toBe("deck_not_found");
     const listed = await decks.list(owner, { visibility: "all", limit: 100 });
     expect(listed.items.map((item) => item.deckId)).not.toContain(deck.deckId);
     const shared = await decks.list(friend, { visibility: "shared", limit: 100 });
     expect(shared.items.map((item) => item.deckId)).not.toContain(deck.deckId);
-    expect(await outcome(dos.list(owner, deck.deckId, { limit: 10 }))).toBe("deck_not_found");
-    expect(await outcome(dos.create(owner, deck.deckId, { text: "x" }))).toBe("deck_not_found");
-    expect(await outcome(decks.rename(owner, deck.deckId, { name: "Back" }))).toBe(
+    expect(await outcomeOf(dos.list(owner, deck.deckId, { limit: 10 }))).toBe("deck_not_found");
+    expect(await outcomeOf(dos.create(owner, deck.deckId, { text: "x" }))).toBe("deck_not_found");
+    expect(await outcomeOf(decks.rename(owner, deck.deckId, { name: "Back" }))).toBe(
       "deck_not_found",
     );
-    expect(await outcome(decks.share(owner, deck.deckId, { email: "x@example.com" }))).toBe(
+    expect(await outcomeOf(decks.share(owner, deck.deckId, { email: "x@example.com" }))).toBe(
       "deck_not_found",
     );
     const leftDo = halfway.find((item) => item.type === "do");
     expect(
-      await outcome(dos.update(owner, deck.deckId, String(leftDo?.doId), { completed: true })),
+      await outcomeOf(dos.update(owner, deck.deckId, String(leftDo?.doId), { completed: true })),
     ).toBe("deck_not_found");
     // Only the owner's retry resumes the purge.
-    expect(await outcome(decks.remove(friend, deck.deckId))).toBe("deck_not_found");
-    expect(await outcome(decks.remove(stranger, deck.deckId))).toBe("deck_not_found");
+    expect(await outcomeOf(decks.remove(friend, deck.deckId))).toBe("deck_not_found");
+    expect(await outcomeOf(decks.remove(stranger, deck.deckId))).toBe("deck_not_found");
     expect(itemsOf(await scanAll(store), deck.deckId).length).toBe(halfway.length);
 
-    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("ok");
+    expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("ok");
     expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
-    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("deck_not_found");
+    expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("deck_not_found");
   });
 
   it("removes the deck item only after its dos, so a purge cut short after a partial batch can be retried", async () => {
@@ -412,13 +402,13 @@ describe("deleting a deck", () => {
       Array.from({ length: 5 }, (_, i) => dos.create(owner, deck.deckId, { text: `d${i}` })),
     );
     partialBatchThenFail = true;
-    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
+    expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
     expect(partialBatchSent).toBe(true);
     partialBatchThenFail = false;
     const left = itemsOf(await scanAll(store), deck.deckId);
     expect(left.filter((item) => item.type === "do").length).toBeGreaterThan(0);
     // The owner's retry must still find the deck to finish the purge.
-    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("ok");
+    expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("ok");
     expect(itemsOf(await scanAll(store), deck.deckId)).toEqual([]);
   });
 
@@ -428,11 +418,11 @@ describe("deleting a deck", () => {
       Array.from({ length: 30 }, (_, i) => dos.create(owner, deck.deckId, { text: `d${i}` })),
     );
     failBatchWritesFrom = 1;
-    expect(await outcome(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
+    expect(await outcomeOf(decks.remove(owner, deck.deckId))).toBe("service_unavailable");
     failBatchWritesFrom = undefined;
     const results = await Promise.all([
-      outcome(decks.remove(owner, deck.deckId)),
-      outcome(decks.remove(owner, deck.deckId)),
+      outcomeOf(decks.remove(owner, deck.deckId)),
+      outcomeOf(decks.remove(owner, deck.deckId)),
     ]);
     expect(results).toContain("ok");
     for (const result of results) expect(["ok", "deck_not_found"]).toContain(result);
@@ -445,7 +435,7 @@ describe("updating a do", () => {
     const deck = await decks.create(owner, { name: "Upserts" });
     const made = await dos.create(owner, deck.deckId, { text: "gone soon" });
     await dos.remove(owner, deck.deckId, made.doId);
-    expect(await outcome(dos.update(owner, deck.deckId, made.doId, { completed: true }))).toBe(
+    expect(await outcomeOf(dos.update(owner, deck.deckId, made.doId, { completed: true }))).toBe(
       "do_not_found",
     );
     const doIds = () =>
@@ -458,8 +448,8 @@ describe("updating a do", () => {
     for (let round = 0; round < 10; round++) {
       const item = await dos.create(owner, deck.deckId, { text: `r${round}` });
       const [updated, removed] = await Promise.all([
-        outcome(dos.update(owner, deck.deckId, item.doId, { text: "edited" })),
-        outcome(dos.remove(owner, deck.deckId, item.doId)),
+        outcomeOf(dos.update(owner, deck.deckId, item.doId, { text: "edited" })),
+        outcomeOf(dos.remove(owner, deck.deckId, item.doId)),
       ]);
       expect(["ok", "do_not_found"]).toContain(updated);
       expect(removed).toBe("ok");

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestStore } from "../../../test/support/dynamo.ts";
-import { AppError, createDeckService, createDoService, type Store } from "../src/index.ts";
-import { callers, strictPolicy } from "./callers.ts";
+import { createDeckService, createDoService, type Store } from "../src/index.ts";
+import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
 
 const { owner, friend, unverified, stranger } = callers;
 const policy = strictPolicy;
@@ -11,16 +11,6 @@ let store: Store & { counter: { calls: string[]; reset: () => void } };
 beforeAll(async () => {
   store = await createTestStore("dos");
 });
-
-const codeOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-};
 
 describe("dos", () => {
   it("creates, lists, updates and deletes a do for the owner and a collaborator", async () => {
@@ -40,16 +30,18 @@ describe("dos", () => {
     expect(page.items.map((item) => item.text)).toEqual(["milk", "eggs"]);
     expect(page.nextCursor).toBeNull();
 
-    expect(await codeOf(dos.create(unverified, deck.deckId, { text: "x" }))).toBe(
+    expect(await outcomeOf(dos.create(unverified, deck.deckId, { text: "x" }))).toBe(
       "email_not_verified",
     );
-    expect(await codeOf(dos.create(stranger, deck.deckId, { text: "x" }))).toBe("deck_not_found");
+    expect(await outcomeOf(dos.create(stranger, deck.deckId, { text: "x" }))).toBe(
+      "deck_not_found",
+    );
 
     const updated = await dos.update(friend, deck.deckId, milk.doId, { completed: true });
     expect(updated).toMatchObject({ text: "milk", completed: true });
     await dos.remove(owner, deck.deckId, eggs.doId);
-    expect(await codeOf(dos.remove(owner, deck.deckId, eggs.doId))).toBe("do_not_found");
-    expect(await codeOf(dos.update(owner, deck.deckId, eggs.doId, { text: "z" }))).toBe(
+    expect(await outcomeOf(dos.remove(owner, deck.deckId, eggs.doId))).toBe("do_not_found");
+    expect(await outcomeOf(dos.update(owner, deck.deckId, eggs.doId, { text: "z" }))).toBe(
       "do_not_found",
     );
   });

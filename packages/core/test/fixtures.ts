@@ -1,4 +1,4 @@
-import type { Caller } from "../src/index.ts";
+import { AppError, type Caller } from "../src/index.ts";
 
 /** The callers core tests act as: owner, a verified collaborator, an unverified one, a stranger. */
 export const callers = {
@@ -9,3 +9,14 @@ export const callers = {
 } satisfies Record<string, Caller>;
 
 export const strictPolicy = { requireEmailVerified: true };
+
+/** "ok", or the AppError code a call failed with; any other error (a would-be 500) is thrown. */
+export async function outcomeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    if (error instanceof AppError) return error.code;
+    throw error;
+  }
+}
