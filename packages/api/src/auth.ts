@@ -1,5 +1,5 @@
 import type { Caller } from "@dodeck/core";
-import { AppError } from "@dodeck/core";
+import { AppError, normalizeEmail } from "@dodeck/core";
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -90,7 +90,7 @@ function callerFrom(payload: JWTPayload, namespace: string): Caller {
   const verified = payload[`${namespace}email_verified`] ?? payload.email_verified;
   return {
     sub: payload.sub,
-    email: typeof email === "string" && email.length > 0 ? email.toLowerCase() : undefined,
+    email: typeof email === "string" && email.length > 0 ? normalizeEmail(email) : undefined,
     emailVerified: verified === true,
   };
 }

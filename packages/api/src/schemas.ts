@@ -1,4 +1,4 @@
-import { limits, problemCatalogue } from "@dodeck/core";
+import { limits, normalizeEmail, problemCatalogue } from "@dodeck/core";
 import * as z from "zod";
 
 /**
@@ -23,7 +23,7 @@ const Email = z
   .string()
   .trim()
   .max(limits.email.max)
-  .toLowerCase()
+  .overwrite(normalizeEmail)
   .pipe(z.email({ message: "Invalid email address" }))
   .meta({ example: "friend@example.com" });
 

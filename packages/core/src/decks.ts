@@ -1,6 +1,7 @@
 import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { normalizeEmail } from "./emails.ts";
 import { AppError } from "./errors.ts";
 import {
   accessItem,
@@ -75,6 +76,15 @@ export function createDeckService(options: ServiceOptions) {
       const current = attempt === 1 && prefetched ? prefetched.deck : await read(deckId);
       const deck = assertOwner(current, caller, policy);
       const planned = plan(deck);
+      // Only a deck the old service shared beyond DoDeck's bound gets here (it split its
+      // transactions): it stays readable and writable for dos, but multi-item writes that would
+      // not fit one transaction wait until the owner removes collaborators.
+      if (planned.items.length > limits.maxTransactionActions) {
+        throw new AppError(
+          "collaborator_limit",
+          `This deck has ${deck.collaborators.length} collaborators; remove some (to ${limits.maxCollaborators} at most) before this change.`,
+        );
+      }
       try {
         await transact(store, planned.items);
         return planned.result;
@@ -273,7 +283,7 @@ export function createDeckService(options: ServiceOptions) {
     },
 
     share(caller: Caller, deckId: string, input: { email: string }): Promise<DeckDetail> {
-      const email = input.email.toLowerCase();
+      const email = normalizeEmail(input.email);
       return mutateAsOwner(deckId, caller, (deck) => {
         if (email === caller.email) throw new AppError("cannot_add_self");
         if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
@@ -321,7 +331,7 @@ export function createDeckService(options: ServiceOptions) {
     },
 
     unshare(caller: Caller, deckId: string, rawEmail: string): Promise<void> {
-      const email = rawEmail.toLowerCase();
+      const email = normalizeEmail(rawEmail);
       return mutateAsOwner(deckId, caller, (deck) => {
         if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
         const remaining = deck.collaborators.filter((other) => other !== email);

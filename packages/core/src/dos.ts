@@ -1,14 +1,15 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, type QueryCommandOutput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
-import { isUlid } from "./ids.ts";
+import { isItemId, isLegacyId } from "./ids.ts";
 import { deckFromItem, doFromItem, doItem, keyOf } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
 import { type ServiceOptions, serviceContext } from "./service-context.ts";
 import { cancellationReasons, mapAwsError, send, type TransactItem, transact } from "./store.ts";
+import { timestampOrderKey } from "./timestamps.ts";
 
 export type DoService = ReturnType<typeof createDoService>;
 
@@ -59,9 +60,70 @@ export function createDoService(options: ServiceOptions) {
     }
   }
 
+  /** Every item of a deck's partition (the deck first, then its dos in key order). */
+  async function readPartition(deckId: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out: QueryCommandOutput = await send(() =>
+        store.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "PK = :pk",
+            ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId) },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  /**
+   * A deck the old service created keys its dos by random UUIDs, so key order is not creation
+   * order. Its dos are read whole and ordered by creation time, to the microsecond the old
+   * service stored, then by key (the old API's order); the cursor carries that position, so a
+   * do created, edited or deleted between two pages makes the next one neither skip nor repeat
+   * a do. Each page reads the whole partition: the old API returned every do at once anyway.
+   */
+  async function listInCreationOrder(
+    caller: Caller,
+    deckId: string,
+    query: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<Do>> {
+    const partition = keys.deckPartition(deckId);
+    const list = `dos-by-creation|${deckId}`;
+    const after =
+      query.cursor === undefined
+        ? undefined
+        : decodeCursor(query.cursor, {
+            list,
+            partitions: [partition],
+            sortKeyPrefix: keys.doPrefix,
+          }).key.SK.slice(keys.doPrefix.length);
+    const [first, ...rest] = await readPartition(deckId);
+    assertCanRead(first?.SK === keys.deckSortKey ? deckFromItem(first) : undefined, caller, policy);
+    const ordered = rest
+      .map((row) => ({ row, position: `${timestampOrderKey(String(row.createdAt))} ${row.SK}` }))
+      .filter((entry) => after === undefined || entry.position > after)
+      .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+    const page = ordered.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((entry) => doFromItem(entry.row)),
+      nextCursor:
+        ordered.length > query.limit && last
+          ? encodeCursor({ list, key: { PK: partition, SK: `${keys.doPrefix}${last.position}` } })
+          : null,
+    };
+  }
+
   function assertIds(deckId: string, doId?: string): void {
-    if (!isUlid(deckId)) throw new AppError("deck_not_found");
-    if (doId !== undefined && !isUlid(doId)) throw new AppError("do_not_found");
+    if (!isItemId(deckId)) throw new AppError("deck_not_found");
+    if (doId !== undefined && !isItemId(doId)) throw new AppError("do_not_found");
   }
 
   return {
@@ -76,6 +138,7 @@ export function createDoService(options: ServiceOptions) {
       query: { limit: number; cursor?: string | undefined },
     ): Promise<Page<Do>> {
       assertIds(deckId);
+      if (isLegacyId(deckId)) return listInCreationOrder(caller, deckId, query);
       const partition = keys.deckPartition(deckId);
       let deck: Deck | undefined;
       let rows: Record<string, unknown>[];

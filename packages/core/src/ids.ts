@@ -58,3 +58,13 @@ function increment(bytes: Uint8Array): Uint8Array {
 }
 
 export const isUlid = (value: string): boolean => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(value);
+
+/**
+ * Ids the old Python service minted (`str(uuid4())`: lower-case, hyphenated). Migrated decks and
+ * dos keep them forever, because clients hold them in URLs.
+ */
+export const isLegacyId = (value: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
+
+/** Any id a deck or do can have: a ULID (DoDeck) or a UUID (the old service). */
+export const isItemId = (value: string): boolean => isUlid(value) || isLegacyId(value);

@@ -1,6 +1,8 @@
+import { normalizeEmail } from "./emails.ts";
 import type { Key } from "./keys.ts";
 import { keys } from "./keys.ts";
 import type { Deck, DeckSummary, Do } from "./model.ts";
+import { canonicalTimestamp } from "./timestamps.ts";
 
 /** Conversions between domain values and stored items; attribute names live here only. */
 type Item = Record<string, unknown>;
@@ -31,11 +33,66 @@ export function deckFromItem(item: Item | undefined): Deck | undefined {
     name: String(item.name),
     ownerSub: String(item.ownerSub),
     collaborators: collaborators instanceof Set ? [...collaborators].map(String) : [],
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
+    createdAt: canonicalTimestamp(String(item.createdAt)),
+    updatedAt: canonicalTimestamp(String(item.updatedAt)),
     version: Number(item.version),
     deleting: item.deleting === true,
   };
+}
+
+/**
+ * A deck item in either layout: DoDeck's, or the old service's (no `type`, no `version`,
+ * `collaborators` a map of email to `{addedAt}`, `{}` when unshared). Used by the migration,
+ * which rewrites it as `deckItem(deck)`; the API itself reads only DoDeck's layout.
+ */
+export function deckFromAnyItem(item: Item): Deck | undefined {
+  if (item.type !== undefined && item.type !== "deck") return undefined;
+  if (typeof item.PK !== "string" || item.SK !== keys.deckSortKey) return undefined;
+  const raw = item.collaborators;
+  const emails =
+    raw instanceof Set
+      ? [...raw].map(String)
+      : typeof raw === "object" && raw !== null
+        ? Object.keys(raw)
+        : [];
+  return {
+    deckId: String(item.deckId ?? item.PK.slice(keys.deckPartition("").length)),
+    name: String(item.name ?? ""),
+    ownerSub: String(item.ownerSub ?? ""),
+    collaborators: [...new Set(emails.map(normalizeEmail))].sort(),
+    createdAt: canonicalTimestamp(String(item.createdAt ?? "")),
+    updatedAt: canonicalTimestamp(String(item.updatedAt ?? "")),
+    version: typeof item.version === "number" ? item.version : 0,
+    deleting: item.deleting === true,
+  };
+}
+
+/** What a write of a deck item must find to be sure nobody changed it since it was read. */
+export function deckUnchangedCondition(item: Item): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+} {
+  return typeof item.version === "number"
+    ? {
+        ConditionExpression: "#version = :seenVersion",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":seenVersion": item.version },
+      }
+    : {
+        // The old service bumped updatedAt on every deck write, and DoDeck never writes a deck
+        // without a version: together they pin the legacy item as it was read.
+        ConditionExpression: "attribute_not_exists(#version) AND #updatedAt = :seenUpdatedAt",
+        ExpressionAttributeNames: { "#version": "version", "#updatedAt": "updatedAt" },
+        ExpressionAttributeValues: { ":seenUpdatedAt": item.updatedAt },
+      };
+}
+
+/** The deck an access row points at: its `deckId`, else the sort key's suffix (ids have no "#"). */
+export function deckIdOfAccessRow(item: Item): string {
+  if (typeof item.deckId === "string") return item.deckId;
+  const sk = String(item.SK);
+  return sk.slice(sk.lastIndexOf("#") + 1);
 }
 
 /** An access row carries what a deck summary shows, so listing decks needs no second read. */
@@ -76,8 +133,8 @@ export function doFromItem(item: Item): Do {
     deckId: String(item.deckId),
     text: String(item.text),
     completed: item.completed === true,
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
+    createdAt: canonicalTimestamp(String(item.createdAt)),
+    updatedAt: canonicalTimestamp(String(item.updatedAt)),
   };
 }
 

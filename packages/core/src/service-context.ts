@@ -1,5 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { createUlidGenerator, type IdGenerator, isUlid } from "./ids.ts";
+import { createUlidGenerator, type IdGenerator, isItemId } from "./ids.ts";
 import { deckFromItem } from "./items.ts";
 import { keys } from "./keys.ts";
 import type { AccessPolicy, Deck } from "./model.ts";
@@ -27,10 +27,10 @@ export function serviceContext(options: ServiceOptions) {
 
 /**
  * The deck item, read strongly consistent: access checks must see the latest share, unshare
- * or delete. Ids that are not ULIDs cannot exist, so they cost no call.
+ * or delete. Ids that neither service could have minted cannot exist, so they cost no call.
  */
 export async function readDeck(store: Store, deckId: string): Promise<Deck | undefined> {
-  if (!isUlid(deckId)) return undefined;
+  if (!isItemId(deckId)) return undefined;
   const out = await send(() =>
     store.client.send(
       new GetCommand({ TableName: store.tableName, Key: keys.deck(deckId), ConsistentRead: true }),

@@ -1,0 +1,166 @@
+import { ScanCommand, type ScanCommandOutput } from "@aws-sdk/lib-dynamodb";
+import {
+  type Change,
+  type ChangeKind,
+  type Item,
+  planMigration,
+  snapshotOf,
+  type Verification,
+  verifyTable,
+} from "./migration-plan.ts";
+import { cancellationReasons, type Store, transact } from "./store.ts";
+
+export * from "./migration-plan.ts";
+
+export type MigrationOptions = {
+  /** Report what would change and write nothing. */
+  dryRun?: boolean;
+  /** Upper bound on items written per second, across all transactions. */
+  maxWritesPerSecond?: number;
+  /** Re-scan and re-plan at most this often when live writers raced a change. */
+  maxRounds?: number;
+  /** Progress lines for the operator. */
+  log?: (line: string) => void;
+};
+
+export type MigrationReport = {
+  dryRun: boolean;
+  scanned: number;
+  planned: Partial<Record<ChangeKind, number>>;
+  applied: Partial<Record<ChangeKind, number>>;
+  transactions: number;
+  writes: number;
+  /** Changes skipped because a live writer changed their deck meanwhile (re-planned next round). */
+  raced: number;
+  rounds: number;
+  verification: Verification;
+};
+
+/**
+ * Migrates the whole table in place: scan, plan, apply, and repeat while a round raced a live
+ * writer (every change is conditional, so a race cancels the change instead of losing the
+ * user's write); then a final scan verifies every invariant. Idempotent: a migrated table plans
+ * nothing. Resumable: each change is self-contained and ordered so a rerun finishes the job.
+ */
+export async function migrateTable(
+  store: Store,
+  options: MigrationOptions = {},
+): Promise<MigrationReport> {
+  const log = options.log ?? (() => {});
+  const throttle = writeThrottle(options.maxWritesPerSecond ?? 100);
+  const report: MigrationReport = {
+    dryRun: options.dryRun === true,
+    scanned: 0,
+    planned: {},
+    applied: {},
+    transactions: 0,
+    writes: 0,
+    raced: 0,
+    rounds: 0,
+    verification: verifyTable(snapshotOf([])),
+  };
+  const maxRounds = options.maxRounds ?? 5;
+  for (let round = 1; round <= maxRounds; round++) {
+    const items = await scanTable(store);
+    const snapshot = snapshotOf(items);
+    const changes = planMigration(snapshot, store.tableName);
+    if (round === 1) {
+      report.scanned = items.length;
+      report.planned = sumTallies(changes);
+      log(`scanned ${items.length} items; ${changes.length} transactions planned`);
+    }
+    if (changes.length === 0 || report.dryRun) {
+      report.verification = verifyTable(snapshot);
+      return report;
+    }
+    report.rounds = round;
+    let raced = 0;
+    for (const change of changes) {
+      await throttle(change.actions.filter((action) => !action.ConditionCheck).length);
+      if (await applyChange(store, change)) {
+        report.transactions++;
+        report.writes += change.actions.filter((action) => !action.ConditionCheck).length;
+        addTally(report.applied, change.tally);
+      } else {
+        raced++;
+      }
+    }
+    report.raced += raced;
+    log(`round ${round}: ${changes.length - raced} applied, ${raced} raced a live writer`);
+  }
+  report.verification = verifyTable(snapshotOf(await scanTable(store)));
+  return report;
+}
+
+/** Applies one change; false when its guard failed because the deck changed meanwhile. */
+async function applyChange(store: Store, change: Change): Promise<boolean> {
+  try {
+    await transact(store, change.actions);
+    return true;
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons?.some((reason) => reason.Code === "ConditionalCheckFailed")) return false;
+    throw error;
+  }
+}
+
+/** Every item, strongly consistent, page by page. */
+export async function scanTable(store: Store): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out: ScanCommandOutput = await store.client.send(
+      new ScanCommand({
+        TableName: store.tableName,
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return items;
+}
+
+/** Verification alone, for `npm run migrate -- --verify-only` and the tests. */
+export async function verifyStoredTable(store: Store): Promise<Verification> {
+  return verifyTable(snapshotOf(await scanTable(store)));
+}
+
+/** Waits so that writes never exceed `perSecond` on average (a token bucket of one second). */
+function writeThrottle(perSecond: number): (writes: number) => Promise<void> {
+  if (!(perSecond > 0)) throw new Error("the write rate must be a positive number");
+  let available = perSecond;
+  let last = Date.now();
+  return async (writes) => {
+    for (;;) {
+      const now = Date.now();
+      available = Math.min(perSecond, available + ((now - last) / 1000) * perSecond);
+      last = now;
+      // A transaction is never split: one larger than the bucket waits for a full bucket and
+      // leaves it in debt, so the average rate still holds.
+      const needed = Math.min(writes, perSecond);
+      if (available >= needed) {
+        available -= writes;
+        return;
+      }
+      await new Promise((resolve) =>
+        setTimeout(resolve, ((needed - available) / perSecond) * 1000),
+      );
+    }
+  };
+}
+
+function sumTallies(changes: Change[]): Partial<Record<ChangeKind, number>> {
+  const total: Partial<Record<ChangeKind, number>> = {};
+  for (const change of changes) addTally(total, change.tally);
+  return total;
+}
+
+function addTally(
+  total: Partial<Record<ChangeKind, number>>,
+  tally: Partial<Record<ChangeKind, number>>,
+): void {
+  for (const [kind, count] of Object.entries(tally) as [ChangeKind, number][])
+    total[kind] = (total[kind] ?? 0) + count;
+}

@@ -1,0 +1,46 @@
+/**
+ * DoDeck writes timestamps as `Date#toISOString()` (`2026-11-30T15:42:52.089Z`). The old service
+ * wrote Python's `isoformat()` (`2026-11-30T15:42:52.089446+00:00`, and no fraction at all when
+ * the microsecond is 0). Legacy dos keep their stored strings, because their creation order
+ * lives in the microseconds; every response renders the one DoDeck format.
+ */
+const STORED =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+
+type Parsed = { epochMs: number; micros: number };
+
+function parse(stored: string): Parsed | undefined {
+  const match = STORED.exec(stored);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, fraction = "", zone = "Z"] = match;
+  const offsetMinutes =
+    zone === "Z"
+      ? 0
+      : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
+  const digits = fraction.padEnd(6, "0");
+  const epochMs =
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) -
+    offsetMinutes * 60_000 +
+    Number(digits.slice(0, 3));
+  if (Number.isNaN(epochMs)) return undefined;
+  return { epochMs, micros: Number(digits.slice(3, 6)) };
+}
+
+/** Whether a stored string is a timestamp either service wrote. */
+export const isStoredTimestamp = (stored: string): boolean => parse(stored) !== undefined;
+
+/**
+ * The response format for any stored timestamp. Sub-millisecond digits are cut, not rounded,
+ * as JavaScript's own parser does; a string neither service wrote passes through unchanged.
+ */
+export function canonicalTimestamp(stored: string): string {
+  const parsed = parse(stored);
+  return parsed === undefined ? stored : new Date(parsed.epochMs).toISOString();
+}
+
+/** A fixed-width string whose order is the instants' order, to the microsecond. */
+export function timestampOrderKey(stored: string): string {
+  const parsed = parse(stored);
+  if (parsed === undefined) return "".padStart(17, "9");
+  return `${String(parsed.epochMs).padStart(14, "0")}${String(parsed.micros).padStart(3, "0")}`;
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { type AttributeValue, BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
+import { createDynamoClient } from "./dynamo.ts";
+import type { TestUser } from "./issuer.ts";
+
+/** A recorded answer of the old service. */
+export type Recorded = { request: string; status: number; body: unknown };
+
+type RecordedUser = {
+  sub: string;
+  emailClaim: string | null;
+  list: Record<string, Recorded>;
+  decks: { ref: string; deckId: string; role: string; detail: Recorded; dos: Recorded }[];
+};
+
+export type LegacyFixture = {
+  dir: string;
+  /** Items in DynamoDB's wire JSON, as a Scan returns them. */
+  items: Record<string, AttributeValue>[];
+  users: Record<string, RecordedUser>;
+  probes: (Recorded & { user: string; what: string })[];
+};
+
+export const sampleDir = resolve(import.meta.dirname, "../fixtures/legacy-dev");
+
+/** Reads a dataset in the layout of `test/fixtures/legacy-dev` (see its README). */
+export function readLegacyFixture(dir = sampleDir): LegacyFixture {
+  const items = JSON.parse(readFileSync(resolve(dir, "table.json"), "utf8"));
+  const views = JSON.parse(readFileSync(resolve(dir, "views.json"), "utf8"));
+  const log = readFileSync(resolve(dir, "script.log"), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map(
+      (line) => JSON.parse(line) as { phase: string; user: string; method: string; path: string },
+    );
+  const probeUsers = log.filter((line) => line.phase === "probes");
+  const probes = (views.probes as (Recorded & { what: string })[]).map((probe) => {
+    const match = probeUsers.find((line) => `${line.method} ${line.path}` === probe.request);
+    if (!match) throw new Error(`no user recorded for probe ${probe.request}`);
+    return { ...probe, user: match.user };
+  });
+  return { dir, items, users: { ...views.users, ...views.prospectiveUsers }, probes };
+}
+
+/** The token identity of a recorded user: verified email claim when the old service had one. */
+export function tokenUser(user: RecordedUser): TestUser {
+  return user.emailClaim === null || user.emailClaim === undefined
+    ? { sub: user.sub }
+    : { sub: user.sub, email: user.emailClaim, emailVerified: true };
+}
+
+/** Writes wire-JSON items as they are (no marshalling), 25 per batch, retrying leftovers. */
+export async function loadWireItems(
+  tableName: string,
+  items: Record<string, AttributeValue>[],
+): Promise<void> {
+  const client = createDynamoClient();
+  try {
+    for (let i = 0; i < items.length; i += 25) {
+      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const out = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }),
+        );
+        requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
