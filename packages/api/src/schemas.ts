@@ -1,4 +1,4 @@
-import { limits, normalizeEmail, problemCatalogue } from "@dodeck/core";
+import { emailPattern, limits, normalizeEmail, problemCatalogue } from "@dodeck/core";
 import * as z from "zod";
 
 /**
@@ -24,7 +24,7 @@ const Email = z
   .trim()
   .max(limits.email.max)
   .overwrite(normalizeEmail)
-  .pipe(z.email({ message: "Invalid email address" }))
+  .pipe(z.email({ pattern: emailPattern, message: "Invalid email address" }))
   .meta({ example: "friend@example.com" });
 
 const Cursor = z

@@ -93,7 +93,7 @@ export async function migrateTable(
 }
 
 /** Applies one change; false when its guard failed because the deck changed meanwhile. */
-async function applyChange(store: Store, change: Change): Promise<boolean> {
+export async function applyChange(store: Store, change: Change): Promise<boolean> {
   try {
     await transact(store, change.actions);
     return true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createUlidGenerator, isUlid } from "../src/ids.ts";
+import { createUlidGenerator, isItemId, isLegacyId, isUlid } from "../src/ids.ts";
 
 describe("ULID ids", () => {
   it("are 26 Crockford base32 characters", () => {
@@ -56,4 +56,21 @@ describe("ULID ids", () => {
       expect(isUlid(value), value).toBe(false);
     }
   });
+});
+
+describe("legacy ids", () => {
+  it("accepts the old service's lower-case UUIDs as item ids, next to ULIDs", () => {
+    const uuid = "507c7963-1c48-4437-8174-71eb0c4bb5c4";
+    expect(isLegacyId(uuid)).toBe(true);
+    expect(isItemId(uuid)).toBe(true);
+    expect(isItemId(createUlidGenerator()())).toBe(true);
+  });
+
+  it.each([
+    "507C7963-1C48-4437-8174-71EB0C4BB5C4",
+    "507c79631c4844378174-71eb0c4bb5c4",
+    "507c7963-1c48-4437-8174-71eb0c4bb5c",
+    "../507c7963-1c48-4437-8174-71eb0c4bb5c4",
+    "",
+  ])("refuses %j", (value) => expect(isItemId(value)).toBe(false));
 });

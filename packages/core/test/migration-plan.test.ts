@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import { limits } from "../src/limits.ts";
+import {
+  type Change,
+  planMigration,
+  snapshotOf,
+  verifyTable,
+  violationCount,
+} from "../src/migration-plan.ts";
+
+/** The items a plan puts, as the table would hold them afterwards (debris aside). */
+const writtenItems = (changes: Change[]) =>
+  changes.flatMap((change) =>
+    change.actions.flatMap((action) => (action.Put?.Item ? [action.Put.Item] : [])),
+  );
+
+const T = "DoDeck";
+const D1 = "507c7963-1c48-4437-8174-71eb0c4bb5c4";
+const D9 = "56d2dab5-1ba9-46da-a6f5-d6a78506d03f";
+const legacyDeck = {
+  PK: `DECK#${D1}`,
+  SK: "DECK",
+  deckId: D1,
+  name: "Groceries",
+  nameLower: "groceries",
+  ownerSub: "auth0|alice",
+  collaborators: { "bob@example.com": { addedAt: "2026-11-30T15:54:19.105114+00:00" } },
+  createdAt: "2026-11-30T15:54:18.513289+00:00",
+  updatedAt: "2026-11-30T15:54:19.105114+00:00",
+};
+const legacyRow = (pk: string, access: string) => ({
+  PK: pk,
+  SK: `DECK#groceries#${D1}`,
+  access,
+  deckId: D1,
+  name: "Groceries",
+  nameLower: "groceries",
+  ownerSub: "auth0|alice",
+});
+const ownerRow = legacyRow("ACCESS#USER#auth0|alice", "owner");
+const bobRow = legacyRow("ACCESS#EMAIL#bob@example.com", "collaborator");
+
+describe("planMigration", () => {
+  it("rewrites a legacy deck's rows under a check of the deck as read, then the deck itself", () => {
+    const changes = planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T);
+    const unchanged = {
+      ConditionExpression: "attribute_not_exists(#version) AND #updatedAt = :seenUpdatedAt",
+      ExpressionAttributeNames: { "#version": "version", "#updatedAt": "updatedAt" },
+      ExpressionAttributeValues: { ":seenUpdatedAt": legacyDeck.updatedAt },
+    };
+    const row = (PK: string) => ({
+      PK,
+      SK: `DECK#groceries#${D1}`,
+      type: "access",
+      deckId: D1,
+      name: "Groceries",
+      collaboratorCount: 1,
+    });
+    expect(changes).toEqual([
+      {
+        deckId: D1,
+        actions: [
+          { Put: { TableName: T, Item: row("ACCESS#USER#auth0|alice") } },
+          { Put: { TableName: T, Item: row("ACCESS#EMAIL#bob@example.com") } },
+          {
+            Put: {
+              TableName: T,
+              Item: {
+                PK: `DECK#${D1}`,
+                SK: "DECK",
+                type: "deck",
+                deckId: D1,
+                name: "Groceries",
+                nameLower: "groceries",
+                ownerSub: "auth0|alice",
+                collaborators: new Set(["bob@example.com"]),
+                createdAt: "2026-11-30T15:54:18.513Z",
+                updatedAt: "2026-11-30T15:54:19.105Z",
+                version: 1,
+              },
+              ...unchanged,
+            },
+          },
+        ],
+        tally: { rowWritten: 2, deckConverted: 1 },
+      },
+    ]);
+  });
+
+  it("plans nothing for its own result", () => {
+    const changes = planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T);
+    const written = writtenItems(changes);
+    expect(planMigration(snapshotOf(written), T)).toEqual([]);
+    expect(violationCount(verifyTable(snapshotOf(written)))).toBe(0);
+  });
+
+  it("deletes a stale row of a live deck under the deck's check, and debris under an absence check", () => {
+    const current = writtenItems(planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T));
+    const stale = { ...ownerRow, SK: `DECK#old name#${D1}` };
+    const orphanRow = { ...bobRow, SK: `DECK#gone#${D9}`, deckId: D9 };
+    const orphanDo = { PK: `DECK#${D9}`, SK: "DO#x1", doId: "x1", deckId: D9 };
+    const changes = planMigration(snapshotOf([...current, stale, orphanRow, orphanDo]), T);
+    expect(changes).toEqual([
+      {
+        deckId: D1,
+        actions: [
+          { Delete: { TableName: T, Key: { PK: stale.PK, SK: stale.SK } } },
+          {
+            ConditionCheck: {
+              TableName: T,
+              Key: { PK: `DECK#${D1}`, SK: "DECK" },
+              ConditionExpression: "#version = :seenVersion",
+              ExpressionAttributeNames: { "#version": "version" },
+              ExpressionAttributeValues: { ":seenVersion": 1 },
+            },
+          },
+        ],
+        tally: { staleRowDeleted: 1 },
+      },
+      {
+        deckId: D9,
+        actions: [
+          { Delete: { TableName: T, Key: { PK: orphanRow.PK, SK: orphanRow.SK } } },
+          {
+            ConditionCheck: {
+              TableName: T,
+              Key: { PK: `DECK#${D9}`, SK: "DECK" },
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+        ],
+        tally: { orphanRowDeleted: 1 },
+      },
+      {
+        deckId: D9,
+        actions: [
+          { Delete: { TableName: T, Key: { PK: orphanDo.PK, SK: orphanDo.SK } } },
+          {
+            ConditionCheck: {
+              TableName: T,
+              Key: { PK: `DECK#${D9}`, SK: "DECK" },
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+        ],
+        tally: { orphanDoDeleted: 1 },
+      },
+    ]);
+  });
+
+  it("splits a deck shared beyond one transaction into row batches and puts the deck last", () => {
+    const emails = Array.from({ length: 150 }, (_, i) => `guest${i}@example.com`);
+    const crowded = {
+      ...legacyDeck,
+      collaborators: Object.fromEntries(emails.map((email) => [email, { addedAt: "x" }])),
+    };
+    const changes = planMigration(snapshotOf([crowded]), T);
+    expect(changes.map((change) => change.actions.length)).toEqual([100, 53]);
+    for (const change of changes)
+      expect(change.actions.length).toBeLessThanOrEqual(limits.maxTransactionActions);
+    expect(changes[0]!.actions.at(-1)!.ConditionCheck).toBeDefined();
+    expect(changes[1]!.actions.at(-1)!.Put?.Item?.SK).toBe("DECK");
+    const written = writtenItems(changes);
+    const verification = verifyTable(snapshotOf(written));
+    expect(violationCount(verification)).toBe(0);
+    expect(verification.warnings[0]!.items).toEqual([`${D1} (150 collaborators)`]);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { canonicalTimestamp, isStoredTimestamp, timestampOrderKey } from "../src/timestamps.ts";
+
+describe("timestamps", () => {
+  it("renders the old service's microsecond +00:00 form in DoDeck's millisecond Z form", () => {
+    expect(canonicalTimestamp("2026-11-30T15:42:52.089446+00:00")).toBe("2026-11-30T15:42:52.089Z");
+    expect(canonicalTimestamp("2026-11-30T15:42:52.089999+00:00")).toBe("2026-11-30T15:42:52.089Z");
+  });
+
+  it("renders a timestamp without a fraction (Python omits a zero microsecond)", () => {
+    expect(canonicalTimestamp("2026-11-30T15:54:19+00:00")).toBe("2026-11-30T15:54:19.000Z");
+  });
+
+  it("converts other offsets to UTC and leaves DoDeck's own form unchanged", () => {
+    expect(canonicalTimestamp("2026-11-30T01:00:00.5-02:30")).toBe("2026-11-30T03:30:00.500Z");
+    expect(canonicalTimestamp("2026-11-30T15:42:52.089Z")).toBe("2026-11-30T15:42:52.089Z");
+  });
+
+  it("passes through a string neither service wrote, and says it is not a timestamp", () => {
+    expect(canonicalTimestamp("yesterday")).toBe("yesterday");
+    expect(isStoredTimestamp("yesterday")).toBe(false);
+    expect(isStoredTimestamp("2026-11-30T15:54:19+00:00")).toBe(true);
+  });
+
+  it("orders instants to the microsecond, whatever their form", () => {
+    const ordered = [
+      "2026-11-30T15:54:19+00:00",
+      "2026-11-30T15:54:19.000001+00:00",
+      "2026-11-30T15:54:19.000999+00:00",
+      "2026-11-30T15:54:19.001Z",
+      "2026-11-30T15:54:19.001500+00:00",
+      "2026-11-30T16:54:19.001500+01:00",
+      "2026-11-30T15:54:20Z",
+    ];
+    const keys = ordered.map(timestampOrderKey);
+    expect([...keys].sort()).toEqual(keys);
+    expect(new Set(keys).size).toBe(ordered.length - 1);
+    expect(keys[4]).toBe(keys[5]);
+  });
+});
