@@ -3,7 +3,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { defaultTableName } from "@dodeck/core";
 import {
+  CopyRefused,
+  copyTable,
   type MigrationReport,
+  markCopied,
   migrateTable,
   type Verification,
   verifyStoredTable,
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     "dry-run": { type: "boolean", default: false },
     "verify-only": { type: "boolean", default: false },
     "max-writes-per-second": { type: "string" },
+    "from-table": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -28,7 +32,9 @@ if (values.help) {
   console.log(`usage: npm run migrate -- [--dry-run] [--verify-only] [--max-writes-per-second N]
   --dry-run                 report what would change; write nothing
   --verify-only             only check the table's invariants
-  --max-writes-per-second   bound the write rate (default 100 items per second)`);
+  --max-writes-per-second   bound the write rate (default 100 items per second)
+  --from-table NAME         first copy the old service's table NAME (same endpoint and
+                            region) into TABLE_NAME, never overwriting; NAME is left as it was`);
   process.exit(0);
 }
 // `npm run migrate --dry-run` (without "--") hands the flag to npm, which passes it on as config.
@@ -40,6 +46,7 @@ if (!(rate > 0)) {
   process.exit(2);
 }
 
+const fromTable = values["from-table"] ?? env.npm_config_from_table;
 const endpoint = env.DYNAMODB_ENDPOINT_URL ?? "http://127.0.0.1:8000";
 const tableName = env.TABLE_NAME || defaultTableName;
 const base = new DynamoDBClient({
@@ -65,6 +72,17 @@ try {
     printVerification(verification);
     process.exitCode = violationCount(verification) === 0 ? 0 : 1;
   } else {
+    if (fromTable) {
+      const copy = await copyTable({ ...store, tableName: fromTable }, store, {
+        dryRun,
+        maxWritesPerSecond: rate,
+      });
+      console.log(
+        dryRun
+          ? `would copy ${copy.scanned} items from ${fromTable} (the plan below is for ${tableName} as it is now)`
+          : `copied ${copy.copied} items from ${fromTable} (${copy.present} were already in ${tableName} and kept)`,
+      );
+    }
     const report = await migrateTable(store, {
       dryRun,
       maxWritesPerSecond: rate,
@@ -85,9 +103,15 @@ try {
           : `the table does not verify: ${violations} violations (${seconds()} s)`,
       );
       process.exitCode = violations === 0 ? 0 : 1;
+      if (fromTable && violations === 0)
+        await markCopied(store, fromTable, new Date().toISOString());
     }
   }
 } catch (error) {
+  if (error instanceof CopyRefused) {
+    console.error(`migrate: ${error.message}`);
+    process.exit(2);
+  }
   console.error(`migrate failed: ${(error as Error).name}: ${(error as Error).message}`);
   console.error("every change is conditional and ordered: run it again to resume");
   process.exitCode = 1;

@@ -129,3 +129,30 @@ describe("migrating the old service's table (recorded sample)", () => {
 });
 
 const storeOf = (app: TestApp) => ({ client: app.store.client, tableName: app.config.tableName });
+
+describe("migrating into a new table with --from-table", () => {
+  it("copies the old table into DoDeck's table, converts it there, and leaves the old table as it was", async () => {
+    const fixture = readLegacyFixture();
+    const old = await createTestStore("old");
+    await loadWireItems(old.tableName, fixture.items);
+    const before = await scanAll(old);
+    const target = await createTestStore("new");
+
+    const run = await runMigrateCommand(target.tableName, "--from-table", old.tableName);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain(`copied ${fixture.items.length} items from ${old.tableName}`);
+    expect(run.stdout).toMatch(/migrated and verified/);
+    expect(await scanAll(old)).toEqual(before);
+    expect(violationCount(await verifyStoredTable(target))).toBe(0);
+
+    // A second copy would resurrect whatever users delete after the cutover: refused.
+    const deck = (await scanAll(target)).find((item) => item.SK === "DECK")!;
+    const again = await runMigrateCommand(target.tableName, "--from-table", old.tableName);
+    expect(again.code, again.stdout).toBe(2);
+    expect(again.stdout).toContain("copying again would bring back what users deleted since");
+    expect((await scanAll(target)).find((item) => item.PK === deck.PK)).toEqual(deck);
+    const inPlace = await runMigrateCommand(target.tableName);
+    expect(inPlace.code, inPlace.stdout).toBe(0);
+    expect(inPlace.stdout).toMatch(/0 item writes in 0 transactions/);
+  });
+});

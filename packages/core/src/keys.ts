@@ -22,6 +22,8 @@ export const keys = {
   collaboratorPartition: (email: string): string => `ACCESS#EMAIL#${email}`,
   /** Prefix of access-row sort keys whose deck name starts with `nameLowerPrefix`. */
   accessPrefix: (nameLowerPrefix: string): string => `DECK#${nameLowerPrefix}`,
+  /** Written once a copy from the old service's table has been migrated and verified. */
+  copiedFrom: (sourceTable: string): Key => ({ PK: "MIGRATION", SK: `COPIED#${sourceTable}` }),
   /** A key no item uses: reading it proves the table answers without touching data. */
   readiness: (): Key => ({ PK: "HEALTH", SK: "HEALTH" }),
 };

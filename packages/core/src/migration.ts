@@ -1,4 +1,6 @@
-import { ScanCommand, type ScanCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand, ScanCommand, type ScanCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { keys } from "./keys.ts";
 import {
   type Change,
   type ChangeKind,
@@ -120,6 +122,66 @@ export async function scanTable(store: Store): Promise<Item[]> {
     startKey = out.LastEvaluatedKey;
   } while (startKey !== undefined);
   return items;
+}
+
+/**
+ * Copies every item of `source` (the old service's table) into `target` (DoDeck's stage
+ * table) as it is, for `migrateTable` to convert there: the old table stays untouched, so
+ * rolling back before traffic moves is just resuming the old service. An item already in the
+ * target is never overwritten, so a rerun after an interruption, or after DoDeck has started
+ * writing, loses nothing. Once a copy has been migrated and verified, `markCopied` records it
+ * and a second copy is refused: it would bring back every item users deleted since.
+ * Returns how many items were copied and how many were already there.
+ */
+export async function copyTable(
+  source: Store,
+  target: Store,
+  options: Pick<MigrationOptions, "maxWritesPerSecond" | "dryRun"> = {},
+): Promise<{ scanned: number; copied: number; present: number }> {
+  const throttle = writeThrottle(options.maxWritesPerSecond ?? 100);
+  const marker = await target.client.send(
+    new GetCommand({
+      TableName: target.tableName,
+      Key: keys.copiedFrom(source.tableName),
+      ConsistentRead: true,
+    }),
+  );
+  if (marker.Item !== undefined) {
+    throw new CopyRefused(
+      `${target.tableName} already holds a verified copy of ${source.tableName} (made ${String(marker.Item.at)}); copying again would bring back what users deleted since. Run without --from-table to check or finish the migration in place.`,
+    );
+  }
+  const items = await scanTable(source);
+  const result = { scanned: items.length, copied: 0, present: 0 };
+  if (options.dryRun) return result;
+  for (const item of items) {
+    await throttle(1);
+    try {
+      await target.client.send(
+        new PutCommand({
+          TableName: target.tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(PK)",
+        }),
+      );
+      result.copied++;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      result.present++;
+    }
+  }
+  return result;
+}
+
+export class CopyRefused extends Error {
+  override name = "CopyRefused";
+}
+
+/** Records that `target` holds a migrated, verified copy of `sourceTable`. */
+export async function markCopied(target: Store, sourceTable: string, at: string): Promise<void> {
+  await target.client.send(
+    new PutCommand({ TableName: target.tableName, Item: { ...keys.copiedFrom(sourceTable), at } }),
+  );
 }
 
 /** Verification alone, for `npm run migrate -- --verify-only` and the tests. */
