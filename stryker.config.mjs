@@ -22,6 +22,8 @@ export default {
     "!packages/*/src/index.ts",
     ...(withDb ? [] : ["!packages/core/src/table-setup.ts"]),
   ],
+  // Static mutants (module-level constants) re-run every test each; they cost more than they tell.
+  ignoreStatic: true,
   coverageAnalysis: "perTest",
   concurrency: 2,
   timeoutMS: 10_000,

@@ -144,3 +144,26 @@ describe("parseConfig", () => {
     expect(failure({ ...required, ENVIRONMENT: "PROD" })).toMatch(/^ENVIRONMENT /);
   });
 });
+
+describe("parseConfig rules an operator relies on (mutation-testing survivors)", () => {
+  it.each(["my table", "dodeck/prod", "table!", "!table", "ok:name", `${"a".repeat(256)}`])(
+    "refuses TABLE_NAME %j wherever the bad character is",
+    (name) => {
+      expect(failure({ ...required, TABLE_NAME: name })).toContain("TABLE_NAME");
+    },
+  );
+
+  it.each(["abc", "DoDeck_prod.v2-blue", "a".repeat(255)])("accepts TABLE_NAME %j", (name) => {
+    expect(parseConfig({ ...required, TABLE_NAME: name }).tableName).toBe(name);
+  });
+
+  it("accepts a claims namespace of any length and refuses an empty one", () => {
+    const namespace = "https://claims.example.com/";
+    expect(
+      parseConfig({ ...required, AUTH0_CLAIMS_NAMESPACE: namespace }).auth.claimsNamespace,
+    ).toBe(namespace);
+    expect(parseConfig({ ...required, AUTH0_CLAIMS_NAMESPACE: "x" }).auth.claimsNamespace).toBe(
+      "x",
+    );
+  });
+});

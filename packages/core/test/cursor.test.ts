@@ -81,3 +81,61 @@ describe("cursors", () => {
     }
   });
 });
+
+describe("cursors over real keys (mutation-testing survivors)", () => {
+  // Keys whose JSON encodes to base64 with "/" and "+" (URL-safe "_" and "-") and to one or two
+  // "=" of padding: a cursor that breaks on some ids would break a client's next page.
+  const keysThatExercise = (test: (cursor: string) => boolean) => {
+    for (let i = 0; i < 2_000; i++) {
+      const candidate = {
+        list: "dos|D1",
+        key: { PK: "DECK#D1", SK: `DO#${"?".repeat(i % 7)}${i}>~` },
+      };
+      if (test(encodeCursorRaw(candidate))) return candidate;
+    }
+    throw new Error("no key exercises that case");
+  };
+
+  it.each([
+    ["contains '_' (base64 '/')", (raw: string) => raw.includes("/")],
+    ["contains '-' (base64 '+')", (raw: string) => raw.includes("+")],
+    ["needs two '=' of padding", (raw: string) => raw.endsWith("==")],
+    ["needs one '=' of padding", (raw: string) => raw.endsWith("=") && !raw.endsWith("==")],
+  ])("round-trips a cursor that %s", (_, test) => {
+    const state = keysThatExercise(test);
+    const cursor = encodeCursor(state);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(
+      decodeCursor(cursor, { list: "dos|D1", partitions: ["DECK#D1"], sortKeyPrefix: "DO#" }),
+    ).toEqual(state);
+  });
+
+  it("refuses a well-formed cursor longer than 2,048 characters", () => {
+    const long = { list: "dos|D1", key: { PK: "DECK#D1", SK: `DO#${"x".repeat(1_600)}` } };
+    const cursor = encodeCursor(long);
+    expect(cursor.length).toBeGreaterThan(2_048);
+    expect(rejection(() => decodeCursor(cursor, expectation))?.code).toBe("validation_failed");
+    const fits = { list: "dos|D1", key: { PK: "DECK#D1", SK: `DO#${"x".repeat(1_400)}` } };
+    expect(encodeCursor(fits).length).toBeLessThanOrEqual(2_048);
+    expect(decodeCursor(encodeCursor(fits), expectation)).toEqual(fits);
+  });
+
+  it("refuses a cursor with whitespace inserted, though atob would ignore it", () => {
+    const cursor = encodeCursor(state);
+    for (const broken of [
+      ` ${cursor}`,
+      `${cursor.slice(0, 4)} ${cursor.slice(4)}`,
+      `${cursor}\n`,
+    ]) {
+      expect(rejection(() => decodeCursor(broken, expectation))?.code).toBe("validation_failed");
+    }
+  });
+});
+
+/** Standard base64 of a cursor's JSON, to find keys that exercise each encoding case. */
+function encodeCursorRaw(value: { list: string; key: { PK: string; SK: string } }): string {
+  const bytes = new TextEncoder().encode(
+    JSON.stringify({ l: value.list, k: [value.key.PK, value.key.SK] }),
+  );
+  return btoa(String.fromCharCode(...bytes));
+}

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createUlidGenerator, isItemId, isLegacyId, isUlid } from "../src/ids.ts";
 
 describe("ULID ids", () => {
@@ -73,4 +73,41 @@ describe("legacy ids", () => {
     "../507c7963-1c48-4437-8174-71eb0c4bb5c4",
     "",
   ])("refuses %j", (value) => expect(isItemId(value)).toBe(false));
+});
+
+describe("ULID randomness within one millisecond (mutation-testing survivors)", () => {
+  function generatorWithRandom(bytes: number[]) {
+    const spy = vi
+      .spyOn(globalThis.crypto, "getRandomValues")
+      .mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+        (array as unknown as Uint8Array).set(bytes);
+        return array;
+      });
+    const next = createUlidGenerator(() => 1_700_000_000_000);
+    return { next, restore: () => spy.mockRestore() };
+  }
+
+  it("carries the increment into the first random byte, keeping ids in order", () => {
+    const { next, restore } = generatorWithRandom([0, ...Array(9).fill(255)]);
+    try {
+      const first = next();
+      const second = next();
+      expect(second > first).toBe(true);
+      // 0x01 followed by nine zero bytes is 2^72: the second base32 digit of the 80-bit part.
+      expect(second.slice(10)).toBe("0400000000000000");
+      expect(second.slice(0, 10)).toBe(first.slice(0, 10));
+    } finally {
+      restore();
+    }
+  });
+
+  it("refuses to wrap around when the random part is exhausted within a millisecond", () => {
+    const { next, restore } = generatorWithRandom(Array(10).fill(255));
+    try {
+      expect(next().slice(10)).toBe("ZZZZZZZZZZZZZZZZ");
+      expect(() => next()).toThrow(/overflowed/);
+    } finally {
+      restore();
+    }
+  });
 });

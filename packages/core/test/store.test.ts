@@ -115,3 +115,70 @@ describe("cancellationReasons", () => {
     ).toBeUndefined();
   });
 });
+
+describe("mapAwsError: an outage is 503, never 500 (mutation-testing survivors)", () => {
+  const unavailable = (error: unknown) => {
+    const mapped = mapAwsError(error);
+    return (
+      mapped instanceof AppError && mapped.code === "service_unavailable" && mapped.retryAfter === 1
+    );
+  };
+
+  it.each([
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TimeoutError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "AbortError",
+  ])("maps an error named %s to 503", (name) => {
+    expect(unavailable(Object.assign(new Error("x"), { name }))).toBe(true);
+  });
+
+  it.each(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"])(
+    "maps a network failure with code %s to 503",
+    (code) => {
+      expect(unavailable(Object.assign(new Error("socket"), { code }))).toBe(true);
+    },
+  );
+
+  it.each([500, 502, 503, 504])("maps an HTTP %i from DynamoDB to 503", (status) => {
+    expect(
+      unavailable(
+        Object.assign(new Error("x"), { name: "Unknown", $metadata: { httpStatusCode: status } }),
+      ),
+    ).toBe(true);
+  });
+
+  it("leaves client errors, unknown names and non-objects as they are", () => {
+    const validation = Object.assign(new Error("bad"), {
+      name: "ValidationException",
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(mapAwsError(validation)).toBe(validation);
+    const plain = new Error("plain");
+    expect(mapAwsError(plain)).toBe(plain);
+    expect(mapAwsError(null)).toBe(null);
+    expect(mapAwsError("text")).toBe("text");
+    const app = new AppError("deck_not_found");
+    expect(mapAwsError(app)).toBe(app);
+  });
+});
+
+describe("cancellationReasons", () => {
+  it("reads reasons only from a TransactionCanceledException", () => {
+    const reasons = [{ Code: "ConditionalCheckFailed" }];
+    expect(
+      cancellationReasons({ name: "TransactionCanceledException", CancellationReasons: reasons }),
+    ).toEqual([{ Code: "ConditionalCheckFailed", Item: undefined }]);
+    expect(
+      cancellationReasons({ name: "TransactionConflictException", CancellationReasons: reasons }),
+    ).toBeUndefined();
+    expect(cancellationReasons({ name: "TransactionCanceledException" })).toBeUndefined();
+    expect(cancellationReasons(null)).toBeUndefined();
+    expect(cancellationReasons("TransactionCanceledException")).toBeUndefined();
+  });
+});
