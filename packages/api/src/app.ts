@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import type { TokenVerifier } from "./auth.ts";
+import { isReportedOutage, type TokenVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { type AppEnv, authenticate, requestContext } from "./middleware.ts";
@@ -81,17 +81,31 @@ export function createApp(deps: AppDeps) {
 
   app.onError((error, c) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) {
+      // A 503 is an expected state of a dependency (DynamoDB throttled or down, the issuer's
+      // JWKS unreachable): one line naming the cause, no stack, which would only repeat the
+      // same frames for every request of an outage. Key-set outages are logged by the key
+      // set itself, once per change of state, so they add nothing here.
+      if (error.status >= 500 && !isReportedOutage(error.cause)) {
         deps.log("warn", error.message, {
           requestId: c.var.requestId,
           code: error.code,
-          cause: describe(error.cause),
+          cause: summarize(error.cause),
         });
       }
       return problemResponse(error);
     }
     if (error instanceof HTTPException && error.status < 500) {
       return problemResponse(fromHttpStatus(error.status));
+    }
+    if (clientWentAway(error, c.req.raw)) {
+      // Not our fault and no one to answer: logged for the record, never at error level.
+      deps.log("info", "client went away mid-request", {
+        requestId: c.var.requestId,
+        cause: summarize(error),
+      });
+      return problemResponse(
+        new AppError("invalid_json", "The request body was not received in full."),
+      );
     }
     deps.log("error", "unhandled error", { requestId: c.var.requestId, error: describe(error) });
     return problemResponse(new AppError("internal_error", "Something went wrong on our side."));
@@ -132,6 +146,25 @@ function fromHttpStatus(status: number): AppError {
   }
 }
 
+/**
+ * The client closed the connection before its body arrived in full: Node fails the body
+ * stream with "aborted" (code ECONNRESET), and runtimes that support it abort the request's
+ * signal. Errors from our own outbound calls never arrive here raw: the store and the key
+ * set map theirs to AppErrors.
+ */
+function clientWentAway(error: unknown, request: Request): boolean {
+  if (request.signal?.aborted) return true;
+  return error instanceof Error && (error as { code?: unknown }).code === "ECONNRESET";
+}
+
+/** Name and message only: what an operator needs to tell one outage cause from another. */
+function summarize(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** For bugs, the full stack: each is rare and needs it. */
 function describe(error: unknown): string {
   return error instanceof Error
     ? `${error.name}: ${error.message}\n${error.stack ?? ""}`

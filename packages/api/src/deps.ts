@@ -62,10 +62,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   const log = overrides.log ?? createLogger(config.logLevel);
   const keys =
     overrides.keys ??
-    createRemoteKeys({
-      url: config.auth.jwksUrl,
-      onStale: (details) => log("warn", "JWKS unreachable; verifying with stale keys", details),
-    });
+    // The key set logs each change of its health itself (not each request that meets it).
+    createRemoteKeys({ url: config.auth.jwksUrl, log });
   const accepting = overrides.accepting ?? (() => true);
   return {
     config,

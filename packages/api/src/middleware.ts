@@ -49,6 +49,12 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(type)) {
       throw new AppError("unsupported_media_type", "Send the body as application/json.");
     }
+    // JSON is UTF-8 (RFC 8259 §8.1) and the body is decoded as such: a body declared in
+    // another charset would be stored mis-decoded ("Café" in Latin-1 becomes "Caf\uFFFD").
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw new AppError("unsupported_media_type", "Send JSON bodies in UTF-8.");
+    }
     try {
       await c.req.json();
     } catch {

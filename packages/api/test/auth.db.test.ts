@@ -425,12 +425,17 @@ describe("the issuer's JWKS over real HTTP", () => {
     expect(Date.now() - started).toBeLessThan(1_900); // not the slow answer at 2 s
   });
 
-  it("recovers once the JWKS answers again", async () => {
+  it("recovers once the JWKS answers again, after its back-off", async () => {
+    let clock = Date.now();
     const server = await jwksServer();
     await server.setMode("error500");
-    const app = remoteApp(server.url);
+    const app = remoteApp(server.url, {
+      keys: createRemoteKeys({ url: server.url, now: () => clock }),
+    });
     await expectUnavailable(await app.request("/v1/decks", bearer(await token())));
     await server.setMode("ok");
+    // The first failure backs off for 1 s (jwks-outage.db.test.ts covers the back-off).
+    clock += 1_000;
     expect((await app.request("/v1/decks", bearer(await token()))).status).toBe(200);
   });
 
@@ -474,6 +479,7 @@ describe("the issuer's JWKS over real HTTP", () => {
     await expectUnavailable(await app.request("/v1/decks", bearer(await token({}, long))));
 
     await server.setMode("ok");
+    vi.setSystemTime(start + 62 * 60_000); // past the back-off after that failed fetch
     expect((await app.request("/v1/decks", bearer(await token({}, long)))).status).toBe(200);
   });
 

@@ -1,7 +1,13 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { type Config, createApp, createDeps, type DepsOverrides } from "@dodeck/api";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
+import {
+  answerClientError,
+  closeIfBodyUnread,
+  continueOnFirstRead,
+  refuseOversized,
+} from "./node-http.ts";
 
 export type NodeServerOptions = {
   hostname?: string;
@@ -32,11 +38,30 @@ export async function startNodeServer(
   const app = createApp(deps);
   const hostname = options.hostname ?? "0.0.0.0";
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: config.port, hostname }, () =>
-      resolve(started as Server),
-    );
-    started.once("error", reject);
+  // Hono's own body cleanup is off: it answers keep-alive, then cuts the socket when the body
+  // does not drain in 500 ms. closeIfBodyUnread decides per request instead (node-http.ts).
+  const listener = getRequestListener(app.fetch, { hostname, autoCleanupIncoming: false });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (refuseOversized(req, res, deps.log)) return;
+    closeIfBodyUnread(req, res);
+    return listener(req, res);
+  };
+  const server = createServer(handle);
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (refuseOversized(req, res, deps.log)) return;
+    continueOnFirstRead(req, res);
+    closeIfBodyUnread(req, res);
+    return listener(req, res);
+  });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) =>
+    answerClientError(error, socket as Socket, deps.log),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   // An ALB reuses connections for up to its idle timeout (60 s): a shorter keep-alive here
   // lets Node close a socket the balancer is about to use, which surfaces as 502s.
