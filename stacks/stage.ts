@@ -83,6 +83,17 @@ export function assertDeployable(stage: string, dev: boolean): void {
   );
 }
 
+/**
+ * Secret names are part of the operator contract (`aws secretsmanager put-secret-value`);
+ * here, with no SST globals, so the deploy workflow's scripts can name them too.
+ */
+export function secretNames(stage: string) {
+  return {
+    issuer: `dodeck/${stage}/auth0-issuer`,
+    audience: `dodeck/${stage}/auth0-audience`,
+  };
+}
+
 export function profileOf(stage: string): Profile {
   if (stage === "prod") return "prod";
   if (stage === "staging") return "staging";

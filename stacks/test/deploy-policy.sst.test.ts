@@ -82,6 +82,16 @@ describe.each(stages)("the deploy policy of stage %s", (stage) => {
           ),
         ),
       );
+      // The workflow's container step may read and restart the stage's service.
+      expect(deployRequests(g()).filter((r) => r.why.includes("start-container"))).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            action: "ecs:UpdateService",
+            resource: `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/Service`,
+          }),
+          expect.objectContaining({ action: "secretsmanager:DescribeSecret" }),
+        ]),
+      );
       const stageAlarmsOnly = edited(policy, "StageAlarms", (s) => {
         s.Resource = (s.Resource as string[]).filter((r) => !r.includes("TargetTracking"));
       });

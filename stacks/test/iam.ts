@@ -240,12 +240,31 @@ export function deployRequests(graph: GraphRun): Request[] {
     if (mapped === undefined) unknown.push(resource.type);
     else requests.push(...mapped);
   }
+  requests.push(...startContainerRequests(graph));
   if (unknown.length > 0) {
     throw new Error(
       `no IAM mapping for ${[...new Set(unknown)].join(", ")}: add the actions its create/read/update/delete needs to stacks/test/iam.ts`,
     );
   }
   return requests;
+}
+
+/** The Deploy workflow's step after `sst deploy` (scripts/start-container.ts), when a container runs. */
+function startContainerRequests(graph: GraphRun): Request[] {
+  const { containerCluster, containerService } = graph.outputs;
+  if (typeof containerCluster !== "string" || typeof containerService !== "string") return [];
+  const why = "deploy workflow (scripts/start-container.ts)";
+  return [
+    ...many(
+      "ecs",
+      ["DescribeServices", "UpdateService"],
+      arn("ecs", `service/${containerCluster}/${containerService}`),
+      why,
+    ),
+    ...graph.resources
+      .filter((r) => r.type === "aws:secretsmanager/secret:Secret")
+      .map((r) => ({ action: "secretsmanager:DescribeSecret", resource: str(r.state.arn), why })),
+  ];
 }
 
 function requestsFor(r: GraphResource, byName: Map<string, GraphResource>): Request[] | undefined {
