@@ -2,7 +2,11 @@ import { parseConfig } from "@dodeck/api";
 import { describe, expect, it } from "vitest";
 import { trimInjectedSecrets, withSecretValues } from "../src/adapters/secrets.ts";
 
-const base = { ENVIRONMENT: "staging", TABLE_NAME: "dodeck-staging-table", AWS_REGION: "us-east-1" };
+const base = {
+  ENVIRONMENT: "staging",
+  TABLE_NAME: "dodeck-staging-table",
+  AWS_REGION: "us-east-1",
+};
 
 describe("secret values reach the config trimmed on both runtimes", () => {
   it("trims the values ECS injects into the container's environment", () => {
