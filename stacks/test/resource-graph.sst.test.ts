@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { createLogger } from "@dodeck/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTargets } from "../../scripts/build.ts";
 import { ensureSstPlatform } from "../../scripts/sst-platform.ts";
@@ -234,6 +235,13 @@ describe.each(deployed)("stage %s", (stage) => {
       threshold: a.lambdaErrors,
     });
     expect(byName["api-lambda-throttles"]).toMatchObject({ metricName: "Throttles", threshold: 1 });
+    // The errors alarm's runbook query finds the app's error lines as Lambda's text format
+    // stores them (`<time>\t<request id>\tINFO\t<the app's JSON line>`).
+    const description = String(byName["api-lambda-errors"]!.alarmDescription);
+    const pattern = /filter @message like \/(.+?)\/ or/.exec(description)?.[1];
+    const lines: string[] = [];
+    createLogger("error", (line) => lines.push(line))("error", "dodeck: cannot start: x");
+    expect(`2026-11-30T17:00:00.000Z\t9f0c\tINFO\t${lines[0]}`).toMatch(new RegExp(pattern!));
     expect(byName["api-lambda-duration"]).toMatchObject({
       metricName: "Duration",
       extendedStatistic: "p99",
