@@ -40,7 +40,7 @@ export default $config({
     return {
       api: api?.gateway.url,
       container: service?.service.url,
-      // For the deploy workflow's "start the container" step (scripts/ecs-start.sh).
+      // For the deploy workflow's "Start the container" step (scripts/start-container.ts).
       containerCluster: service && !$dev ? service.cluster.nodes.cluster.name : undefined,
       containerService: service && !$dev ? service.service.nodes.service.name : undefined,
       table: table.name,
