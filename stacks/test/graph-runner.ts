@@ -7,7 +7,8 @@
  *
  * It reproduces what the SST CLI does before handing the program to Pulumi: bundle the
  * program with the platform's shim injected and `$app`/`$dev`/`$cli` defined, and answer
- * the components' RPCs to the CLI (bootstrap bucket, function builds, dev targets).
+ * the components' RPCs to the CLI (bootstrap bucket, prebuilt function bundles, dev
+ * targets). Everything else, including zipping the Lambda code, is SST's own platform code.
  */
 
 import { createCipheriv } from "node:crypto";
