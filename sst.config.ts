@@ -13,10 +13,14 @@ export default $config({
     };
   },
   async run() {
-    const { stagePolicy } = await import("./stacks/stage.ts");
+    // First, before any resource is declared: `sst dev` on a shared stage would delete or
+    // replace what CI deployed there.
+    const { assertDeployable, stagePolicy } = await import("./stacks/stage.ts");
+    assertDeployable($app.stage, $dev);
     const { createTable } = await import("./stacks/table.ts");
     const { createSecrets } = await import("./stacks/secrets.ts");
     const { createApi } = await import("./stacks/api.ts");
+    const { buildLambdaBundle } = await import("./stacks/lambda-bundle.ts");
     const { createService } = await import("./stacks/service.ts");
     const { createAlarms } = await import("./stacks/alarms.ts");
 
@@ -27,13 +31,18 @@ export default $config({
     );
     const table = createTable(policy);
     const secrets = createSecrets(policy);
-    const api = policy.compute.lambda ? createApi(policy, table, secrets) : undefined;
+    // Deployed stages run the bundle scripts/build.ts makes; `sst dev` runs the source.
+    const bundle = policy.compute.lambda && !$dev ? await buildLambdaBundle() : undefined;
+    const api = policy.compute.lambda ? createApi(policy, table, secrets, bundle) : undefined;
     const service = policy.compute.container ? createService(policy, table, secrets) : undefined;
     const alarmTopic = createAlarms(policy, { api, service, table });
 
     return {
       api: api?.gateway.url,
       container: service?.service.url,
+      // For the deploy workflow's "Start the container" step (scripts/start-container.ts).
+      containerCluster: service && !$dev ? service.cluster.nodes.cluster.name : undefined,
+      containerService: service && !$dev ? service.service.nodes.service.name : undefined,
       table: table.name,
       alarmTopic: alarmTopic?.arn,
     };

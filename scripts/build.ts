@@ -110,8 +110,11 @@ export async function buildTargets(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const names = process.argv.slice(2);
-  const sizes = await buildTargets(names.length > 0 ? names : undefined);
+  // `--out=DIR` replaces dist/ (the SST program builds the Lambda bundle it deploys this way).
+  const args = process.argv.slice(2);
+  const out = args.find((arg) => arg.startsWith("--out="))?.slice("--out=".length);
+  const names = args.filter((arg) => !arg.startsWith("--out="));
+  const sizes = await buildTargets(names.length > 0 ? names : undefined, out);
   for (const size of Object.values(sizes)) {
     console.log(
       `built ${size.outfile} (${(size.bytes / 1024).toFixed(0)} KiB, ${(size.gzipBytes / 1024).toFixed(0)} KiB gzip)`,

@@ -156,8 +156,13 @@ describe("deploy workflow", () => {
     const runs = deploySteps.map((s) => s.run?.trim() ?? "");
     const deployAt = runs.indexOf('npx sst deploy --stage "$STAGE"');
     const smokeAt = runs.indexOf('npx tsx scripts/smoke.ts --outputs .sst/outputs.json "$STAGE"');
+    const containerAt = runs.indexOf(
+      'npx tsx scripts/start-container.ts --outputs .sst/outputs.json "$STAGE"',
+    );
     expect(deployAt).toBeGreaterThan(runs.indexOf("npm ci"));
-    expect(smokeAt).toBeGreaterThan(deployAt);
+    // The container is started (or its missing secrets named) before the smoke test.
+    expect(containerAt).toBeGreaterThan(deployAt);
+    expect(smokeAt).toBeGreaterThan(containerAt);
   });
 });
 

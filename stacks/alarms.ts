@@ -16,6 +16,15 @@ export const dynamoOperations = [
 
 const period = 300;
 
+/**
+ * CloudWatch Logs Insights query for the function's errors. The function logs in Lambda's
+ * text format (stacks/api.ts), so each app line is `<time>\t<request id>\tINFO\t{json}` and
+ * its `"level":"error"` is matched in the raw message; `\tERROR\t` catches what the Lambda
+ * runtime itself reports (an uncaught error, a timeout's "Invoke Error").
+ */
+export const logErrorQuery =
+  'fields @timestamp, @requestId, @message | filter @message like /"level":"error"/ or @message like /\tERROR\t/ | sort @timestamp desc';
+
 export interface AlarmTargets {
   api?: ApiHandle;
   service?: ServiceHandle;
@@ -64,8 +73,7 @@ type AlarmFactory = (
 function lambdaAlarms(alarms: AlarmPolicy, api: ApiHandle, alarm: AlarmFactory) {
   const functionName = api.fn.name;
   alarm("ApiLambdaErrors", {
-    alarmDescription:
-      "Lambda Api threw or timed out. First: the function's log group, filter level=ERROR, for the failing request id.",
+    alarmDescription: `Lambda Api threw or timed out. First: Logs Insights on the function's log group: ${logErrorQuery}`,
     namespace: "AWS/Lambda",
     metricName: "Errors",
     dimensions: { FunctionName: functionName },
@@ -112,7 +120,9 @@ function lambdaAlarms(alarms: AlarmPolicy, api: ApiHandle, alarm: AlarmFactory) 
         id: "rate",
         label: "5xx %",
         returnData: true,
-        expression: `IF(requests >= ${alarms.api5xxMinRequests}, 100 * errors / requests, 0)`,
+        // A period without errors publishes no 5xx datapoint (and a quiet one no Count):
+        // missing means 0, so the alarm reads OK rather than INSUFFICIENT_DATA.
+        expression: `IF(FILL(requests, 0) >= ${alarms.api5xxMinRequests}, 100 * FILL(errors, 0) / FILL(requests, 0), 0)`,
       },
       apiMetric("errors", "5xx", apiId),
       apiMetric("requests", "Count", apiId),

@@ -1,4 +1,5 @@
 import { appEnvironment } from "./environment.ts";
+import { bundledHandler } from "./lambda-bundle.ts";
 import type { SecretsHandle } from "./secrets.ts";
 import type { StagePolicy } from "./stage.ts";
 import type { TableHandle } from "./table.ts";
@@ -10,10 +11,20 @@ export interface ApiHandle {
   gateway: sst.aws.ApiGatewayV2;
 }
 
-/** The Lambda adapter behind an HTTP API: one function answers every route (`$default`). */
-export function createApi(policy: StagePolicy, table: TableHandle, secrets: SecretsHandle) {
+/**
+ * The Lambda adapter behind an HTTP API: one function answers every route (`$default`).
+ * `bundle` is the directory `buildLambdaBundle()` built (deployed stages); without it (under
+ * `sst dev`) SST bundles the source handler itself and runs it on the laptop, where the SDK's
+ * full credential chain is what finds a developer's profile.
+ */
+export function createApi(
+  policy: StagePolicy,
+  table: TableHandle,
+  secrets: SecretsHandle,
+  bundle?: string,
+) {
   const fn = new sst.aws.Function("Api", {
-    handler: lambdaHandler,
+    ...(bundle ? { bundle, handler: bundledHandler } : { handler: lambdaHandler }),
     // Node 22 rather than 20: the code targets Node >= 20, and nodejs20.x leaves Lambda's
     // support window in 2026.
     runtime: "nodejs22.x",
@@ -22,18 +33,13 @@ export function createApi(policy: StagePolicy, table: TableHandle, secrets: Secr
     memory: "1024 MB",
     // API Gateway gives up after 30 s; the app bounds DynamoDB calls well below that.
     timeout: "29 seconds",
-    // Bundled like `npm run build`'s dist/lambda: the SDK's tree-shakable ESM builds and, when
-    // deployed, the environment-only credential provider (`sst dev` keeps the SDK's full
-    // chain, since a function running on a laptop gets credentials from a profile).
-    nodejs: {
-      format: "esm",
-      minify: true,
-      esbuild: { mainFields: ["module", "main"] },
-      ...($dev ? {} : { plugins: "./stacks/lambda-esbuild-plugins.mjs" }),
-    },
     link: [table.link, secrets.issuer, secrets.audience],
     environment: appEnvironment(policy, table, secrets),
-    logging: { retention: policy.logRetention, format: "json" },
+    // Text format: the app already writes one JSON object per line, and Lambda's JSON format
+    // would wrap each line as a string `message` under its own `level: INFO`. In text format a
+    // line reads `<time>\t<request id>\tINFO\t{"level":"error",...}`, which the alarm runbook's
+    // query (`logErrorQuery` in alarms.ts) matches.
+    logging: { retention: policy.logRetention, format: "text" },
     // Active tracing needs the daemon-write actions, which SST does not add by itself.
     permissions: [
       { actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },

@@ -1,16 +1,8 @@
-import type { StagePolicy } from "./stage.ts";
+import { type StagePolicy, secretNames } from "./stage.ts";
 
 export interface SecretsHandle {
   issuer: aws.secretsmanager.Secret;
   audience: aws.secretsmanager.Secret;
-}
-
-/** Secret names are part of the operator contract (`aws secretsmanager put-secret-value`). */
-export function secretNames(stage: string) {
-  return {
-    issuer: `dodeck/${stage}/auth0-issuer`,
-    audience: `dodeck/${stage}/auth0-audience`,
-  };
 }
 
 /**

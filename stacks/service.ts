@@ -7,7 +7,11 @@ export const containerPort = 8080;
 
 export interface ServiceHandle {
   service: sst.aws.Service;
+  cluster: sst.aws.Cluster;
 }
+
+/** VPC parts SST's `removal: "retain"` would keep after `sst remove` (they hold no data). */
+const networkParts = ["vpc", "securityGroup", "publicSubnet", "privateSubnet"] as const;
 
 /**
  * The same app as a Fargate container behind an ALB. The VPC has no NAT gateway: tasks
@@ -15,7 +19,20 @@ export interface ServiceHandle {
  * ~$32/month per AZ of NAT and is fine for a service that only calls AWS APIs and Auth0.
  */
 export function createService(policy: StagePolicy, table: TableHandle, secrets: SecretsHandle) {
-  const vpc = new sst.aws.Vpc("Vpc", { az: 2 });
+  const vpc = new sst.aws.Vpc("Vpc", {
+    az: 2,
+    // SST retains VPCs, subnets and the default security group on `removal: "retain"`
+    // stages. They hold no data, so `sst remove --stage staging` deletes them like the rest
+    // of the container (only the table is kept).
+    transform: Object.fromEntries(
+      networkParts.map((part) => [
+        part,
+        (_args: unknown, opts: { retainOnDelete?: boolean }) => {
+          opts.retainOnDelete = false;
+        },
+      ]),
+    ),
+  });
   const cluster = new sst.aws.Cluster("Cluster", { vpc });
   const secretArns = [secrets.issuer.arn, secrets.audience.arn];
   const domain = policy.domain.container;
@@ -52,7 +69,8 @@ export function createService(policy: StagePolicy, table: TableHandle, secrets: 
       },
     },
     scaling: { min: 1, max: policy.profile === "prod" ? 4 : 2 },
-    dev: { command: "npm run dev:server" },
+    // `sst dev` runs the Node server locally on the port the environment names.
+    dev: { command: "npm run dev:server", url: `http://localhost:${containerPort}` },
     transform: {
       // SST's execution role may read every SSM parameter and secret ("*"); narrow it to
       // the two secrets this service injects.
@@ -77,5 +95,5 @@ export function createService(policy: StagePolicy, table: TableHandle, secrets: 
     },
   });
 
-  return { service } satisfies ServiceHandle;
+  return { service, cluster } satisfies ServiceHandle;
 }

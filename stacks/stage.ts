@@ -36,7 +36,12 @@ export interface StagePolicy {
   environment: Profile;
   /** What `sst remove` (and replacement) does with stateful resources. */
   removal: "remove" | "retain";
-  /** Pulumi `protect`: refuses to delete any resource of the stage. */
+  /**
+   * SST's app-level `protect`: the SST CLI refuses `sst remove` for the stage. It is not
+   * Pulumi's per-resource `protect`: a deploy whose program drops a resource still deletes
+   * it (only `removal: "retain"` keeps the table), so it does not guard against `sst dev`
+   * either; `assertDeployable` does that.
+   */
   protect: boolean;
   table: { deletionProtection: boolean; pointInTimeRecovery: boolean };
   /** Days a deleted Secrets Manager secret can be restored; 0 deletes at once so a dev stage can be re-created under the same name. */
@@ -62,6 +67,32 @@ export interface PolicyOverrides {
 // SST derives physical names (and we derive secret names) from the stage; AWS names
 // allow letters, digits and hyphens, and the whole name must stay short.
 const stageName = /^[a-z][a-z0-9-]{0,23}$/;
+
+/**
+ * Stages that CI deploys and people share. `sst dev` must never run on them: under `$dev`
+ * the program declares no table, no alarms and no ECS resources, so Pulumi would delete
+ * the stage's table (dev) or replace it by an empty one on the next deploy (staging).
+ */
+export const sharedStages = ["dev", "staging", "prod"] as const;
+
+/** Throws, before any resource is declared, when `sst dev` targets a shared stage. */
+export function assertDeployable(stage: string, dev: boolean): void {
+  if (!dev || !(sharedStages as readonly string[]).includes(stage)) return;
+  throw new Error(
+    `Refusing \`sst dev\` on the shared stage "${stage}": it would delete or replace the stage's table, alarms and container. Use a personal stage (npx sst dev --stage <your-name>); ${sharedStages.join(", ")} are deployed only by the Deploy workflow.`,
+  );
+}
+
+/**
+ * Secret names are part of the operator contract (`aws secretsmanager put-secret-value`);
+ * here, with no SST globals, so the deploy workflow's scripts can name them too.
+ */
+export function secretNames(stage: string) {
+  return {
+    issuer: `dodeck/${stage}/auth0-issuer`,
+    audience: `dodeck/${stage}/auth0-audience`,
+  };
+}
 
 export function profileOf(stage: string): Profile {
   if (stage === "prod") return "prod";

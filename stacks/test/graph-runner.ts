@@ -7,15 +7,18 @@
  *
  * It reproduces what the SST CLI does before handing the program to Pulumi: bundle the
  * program with the platform's shim injected and `$app`/`$dev`/`$cli` defined, and answer
- * the components' RPCs to the CLI (bootstrap bucket, function builds, dev targets).
+ * the components' RPCs to the CLI (bootstrap bucket, prebuilt function bundles, dev
+ * targets). Everything else, including zipping the Lambda code, is SST's own platform code.
  */
+
+import { createCipheriv } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type Plugin, type PluginBuild } from "esbuild";
+import { build, type PluginBuild } from "esbuild";
 import { platformDir, repoRoot } from "../../scripts/sst-platform.ts";
 
 export interface GraphResource {
@@ -44,7 +47,7 @@ export interface GraphRun {
   outputs: Record<string, unknown>;
   resources: GraphResource[];
   rpc: RpcCall[];
-  /** Lambda bundles the fake `Runtime.Build` produced: functionID → { dir, handler }. */
+  /** Bundles `Runtime.Build` was asked to deploy: functionID → { dir, handler }. */
   builds: Record<string, { dir: string; handler: string }>;
   /** Args of each `sst.x.DevCommand` (what `sst dev` starts), by name. */
   devCommands: Record<string, unknown>;
@@ -72,7 +75,7 @@ async function main() {
 
   const rpc: RpcCall[] = [];
   const builds: GraphRun["builds"] = {};
-  const server = await startFakeCli(rpc, builds, work);
+  const server = await startFakeCli(rpc, builds);
 
   // Globals the CLI defines; `$app` is filled from app() below, before run().
   const app: Record<string, unknown> = { name: "", stage, removal: "retain", protect: false };
@@ -281,7 +284,7 @@ async function bundleProgram(work: string): Promise<string> {
 }
 
 /** The parts of the SST CLI's RPC server the components call. */
-async function startFakeCli(rpc: RpcCall[], builds: GraphRun["builds"], work: string) {
+async function startFakeCli(rpc: RpcCall[], builds: GraphRun["builds"]) {
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk) => {
@@ -323,7 +326,7 @@ async function startFakeCli(rpc: RpcCall[], builds: GraphRun["builds"], work: st
       case "Runtime.AddTarget":
         return {};
       case "Runtime.Build":
-        return buildFunction(input, builds, work);
+        return buildFunction(input, builds);
       default:
         throw new Error(`rpc: can't find method ${method}`);
     }
@@ -331,57 +334,32 @@ async function startFakeCli(rpc: RpcCall[], builds: GraphRun["builds"], work: st
 }
 
 /**
- * Bundles a Node handler roughly as SST does (esbuild, ESM, Node platform, everything
- * bundled), honouring the function's `nodejs` options (minify, esbuild mainFields, plugins
- * file), so a test can invoke the code that would be zipped and deployed.
+ * `Runtime.Build` as the SST CLI answers it for a function with a `bundle` (pkg/runtime's
+ * Collection.Build): no esbuild run; the bundle directory is the output, the handler is
+ * kept, and the links are written beside it as `resource.enc` (AES-256-GCM, zero nonce).
+ * SST then zips that directory with its own code (function.ts), which this harness runs
+ * unchanged. Functions SST would bundle itself are refused: re-implementing SST's esbuild
+ * run (and its plugin bridge) here is what once let a test pass that a real build fails.
  */
-async function buildFunction(
-  input: Record<string, unknown>,
-  builds: GraphRun["builds"],
-  work: string,
-) {
+function buildFunction(input: Record<string, unknown>, builds: GraphRun["builds"]) {
   const functionID = String(input.functionID);
   const handler = String(input.handler);
-  const out = path.join(work, "artifacts", `${functionID}-src`);
-  const parsed = path.posix.parse(handler);
-  const source = path.join(repoRoot, parsed.dir, parsed.name);
-  const nodejs = (input.properties ?? {}) as {
-    minify?: boolean;
-    esbuild?: { mainFields?: string[] };
-    plugins?: string;
-  };
-  // SST resolves the plugins file relative to sst.config.ts, i.e. the repository root.
-  const plugins = nodejs.plugins
-    ? (
-        (await import(pathToFileURL(path.join(repoRoot, nodejs.plugins)).href)) as {
-          default: Plugin[];
-        }
-      ).default
-    : [];
-  const result = await build({
-    entryPoints: [source],
-    outfile: path.join(out, parsed.dir, `${parsed.name}.mjs`),
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    mainFields: nodejs.esbuild?.mainFields ?? ["module", "main"],
-    minify: nodejs.minify ?? true,
-    plugins,
-    logLevel: "silent",
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-  }).catch((error: { errors?: { text: string }[] }) => ({
-    errors: error.errors ?? [{ text: String(error) }],
-  }));
+  if (typeof input.bundle !== "string" || input.bundle === "") {
+    throw new Error(
+      `function ${functionID} has no bundle: this harness does not reproduce SST's esbuild build`,
+    );
+  }
+  const out = path.resolve(repoRoot, input.bundle);
+  const key = Buffer.from(String(input.encryptionKey), "base64");
+  const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12));
+  const sealed = Buffer.concat([
+    cipher.update(JSON.stringify(input.links ?? {})),
+    cipher.final(),
+    cipher.getAuthTag(),
+  ]);
+  writeFileSync(path.join(out, "resource.enc"), sealed);
   builds[functionID] = { dir: out, handler };
-  return {
-    handler,
-    out,
-    errors: result.errors.map((e) => e.text),
-    sourcemaps: [],
-  };
+  return { handler, out: input.bundle, errors: [], sourcemaps: [] };
 }
 
 function mockState(
@@ -449,6 +427,11 @@ function mockState(
           },
         ],
       };
+    case "random:index/randomBytes:RandomBytes": {
+      // SST encrypts each function's links with this key (resource.enc); a fixed one here.
+      const bytes = Buffer.alloc(Number(inputs.length ?? 32), 7);
+      return { ...state, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     case "pulumi-nodejs:dynamic:Resource":
       return { ...state, zoneId: "ZMOCKZONE" };
     case "aws:iam/role:Role":

@@ -10,13 +10,17 @@ export type { GraphResource, GraphRun };
 const runner = path.join(repoRoot, "stacks", "test", "graph-runner.ts");
 
 /** Runs sst.config.ts for one stage against Pulumi mocks in a child process. */
-export function runGraph(stage: string, mode: "deploy" | "dev"): Promise<GraphRun> {
+export function runGraph(
+  stage: string,
+  mode: "deploy" | "dev",
+  env: { DODECK_COMPUTE?: string } = {},
+): Promise<GraphRun> {
   const out = path.join(mkdtempSync(path.join(tmpdir(), "dodeck-graph-")), "graph.json");
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", runner, stage, mode, out], {
       cwd: repoRoot,
       // The policy must come from the stage alone, not from a developer's shell.
-      env: { ...process.env, DODECK_COMPUTE: "" },
+      env: { ...process.env, DODECK_COMPUTE: "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";

@@ -3,14 +3,19 @@
  * to create. Needs the SST platform (.sst/platform), installed offline when missing.
  */
 
-import { readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { createLogger } from "@dodeck/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTargets } from "../../scripts/build.ts";
 import { ensureSstPlatform } from "../../scripts/sst-platform.ts";
-import { type StagePolicy, stagePolicy } from "../stage.ts";
+import { type StagePolicy, sharedStages, stagePolicy } from "../stage.ts";
 import { type GraphRun, ofType, one, roleStatements, runGraph, unsecret } from "./graph.ts";
 
 // Mirrors stacks/table.ts on purpose: a widened grant must fail here, not be copied along.
@@ -27,21 +32,37 @@ const tableActions = [
 const deployed = ["dev", "alice", "staging", "prod"] as const;
 const graphs: Record<string, GraphRun> = {};
 let devMode: GraphRun;
+let devBoth: GraphRun;
+/** What run() did when `sst dev` targeted each shared stage. */
+const devOnShared: Record<string, unknown> = {};
 
 beforeAll(async () => {
   await ensureSstPlatform();
   const runs = await Promise.all([
     ...deployed.map((stage) => runGraph(stage, "deploy")),
     runGraph("alice", "dev"),
+    runGraph("bob", "dev", { DODECK_COMPUTE: "both" }),
   ]);
   deployed.forEach((stage, i) => {
     graphs[stage] = runs[i]!;
   });
   devMode = runs[deployed.length]!;
+  devBoth = runs[deployed.length + 1]!;
+  const refused = await Promise.all(
+    sharedStages.map((stage) =>
+      runGraph(stage, "dev").then(
+        (run) => run,
+        (error) => error,
+      ),
+    ),
+  );
+  sharedStages.forEach((stage, i) => {
+    devOnShared[stage] = refused[i];
+  });
 }, 240_000);
 
 afterAll(() => {
-  for (const run of [...Object.values(graphs), devMode]) {
+  for (const run of [...Object.values(graphs), devMode, devBoth]) {
     if (run) rmSync(run.work, { recursive: true, force: true });
   }
 });
@@ -91,6 +112,15 @@ describe.each(deployed)("stage %s", (stage) => {
     });
     expect(g().outputs._protect).toBe(policy.protect);
     expect(Boolean(table(g()).opts.retainOnDelete)).toBe(policy.removal === "retain");
+    // Only data is kept: SST would also retain the VPC parts; the stack opts them out.
+    const network = g().resources.filter((r) =>
+      [
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+      ].includes(r.type),
+    );
+    expect(network.filter((r) => r.opts.retainOnDelete)).toEqual([]);
   });
 
   it("creates the two Auth0 secrets by name and never a secret value", () => {
@@ -111,7 +141,8 @@ describe.each(deployed)("stage %s", (stage) => {
 
   it("runs the Lambda adapter behind an HTTP API with tracing and log retention", () => {
     const fn = lambda(g()).inputs;
-    expect(fn.handler).toBe("packages/functions/src/lambda.handler");
+    // The prebuilt bundle's entry (stacks/lambda-bundle.ts), not a source path SST bundles.
+    expect(fn.handler).toBe("index.handler");
     expect(fn.runtime).toBe("nodejs22.x");
     expect(fn.tracingConfig).toEqual({ mode: "Active" });
     const days = { "1 week": 7, "1 month": 30, "3 months": 90, "1 year": 365 }[policy.logRetention];
@@ -119,6 +150,8 @@ describe.each(deployed)("stage %s", (stage) => {
       String(l.inputs.name).startsWith("/aws/lambda/"),
     );
     expect(logGroup?.inputs.retentionInDays).toBe(days);
+    // Text: the app's own JSON lines stay whole (JSON format would wrap them in `message`).
+    expect(fn.loggingConfig).toMatchObject({ logFormat: "Text" });
     expect(one(g(), "aws:apigatewayv2/route:Route").inputs.routeKey).toBe("$default");
     // The app answers CORS; the gateway must not pre-empt it.
     const cors = one(g(), "aws:apigatewayv2/api:Api").inputs.corsConfiguration as {
@@ -202,6 +235,13 @@ describe.each(deployed)("stage %s", (stage) => {
       threshold: a.lambdaErrors,
     });
     expect(byName["api-lambda-throttles"]).toMatchObject({ metricName: "Throttles", threshold: 1 });
+    // The errors alarm's runbook query finds the app's error lines as Lambda's text format
+    // stores them (`<time>\t<request id>\tINFO\t<the app's JSON line>`).
+    const description = String(byName["api-lambda-errors"]!.alarmDescription);
+    const pattern = /filter @message like \/(.+?)\/ or/.exec(description)?.[1];
+    const lines: string[] = [];
+    createLogger("error", (line) => lines.push(line))("error", "dodeck: cannot start: x");
+    expect(`2026-11-30T17:00:00.000Z\t9f0c\tINFO\t${lines[0]}`).toMatch(new RegExp(pattern!));
     expect(byName["api-lambda-duration"]).toMatchObject({
       metricName: "Duration",
       extendedStatistic: "p99",
@@ -210,6 +250,13 @@ describe.each(deployed)("stage %s", (stage) => {
     const rate = byName["api5xx-rate"]!;
     expect(rate.threshold).toBe(a.api5xxPercent);
     expect(JSON.stringify(rate.metricQueries)).toContain('"metricName":"5xx"');
+    // HTTP APIs publish no 5xx datapoint in a period without errors: missing data is 0.
+    const rateQuery = (rate.metricQueries as { returnData?: boolean; expression?: string }[]).find(
+      (q) => q.returnData,
+    );
+    expect(rateQuery?.expression).toBe(
+      `IF(FILL(requests, 0) >= ${a.api5xxMinRequests}, 100 * FILL(errors, 0) / FILL(requests, 0), 0)`,
+    );
     const tableName = table(g()).state.name;
     for (const [alarm, metric, threshold] of [
       ["dynamo-throttles", "ThrottledRequests", a.dynamoThrottles],
@@ -319,6 +366,27 @@ describe("sst dev", () => {
   it("has no alarms", () => {
     expect(ofType(devMode, "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
   });
+
+  it.each(sharedStages)(
+    "is refused on the shared stage %s before any resource is declared",
+    (stage) => {
+      const outcome = devOnShared[stage];
+      expect(outcome).toBeInstanceOf(Error);
+      const message = (outcome as Error).message;
+      expect(message).toContain(`Refusing \`sst dev\` on the shared stage "${stage}"`);
+      // The refusal is the first thing run() does: nothing reached Pulumi but the root stack.
+      expect(message).not.toMatch(/aws:dynamodb|Provider\.Aws\.Bootstrap/);
+    },
+  );
+
+  it("runs the container locally with npm run dev:server, with a placeholder URL", () => {
+    expect(ofType(devBoth, "aws:ecs/service:Service")).toEqual([]);
+    expect(devBoth.devCommands.ServiceDev).toMatchObject({
+      dev: { command: "npm run dev:server" },
+      environment: { PORT: "8080", TABLE_NAME: "DoDeck" },
+    });
+    expect(devBoth.outputs.container).toBe("http://localhost:8080");
+  });
 });
 
 function expectLeastPrivilege(g: GraphRun, role: { inputs: Record<string, unknown> }) {
@@ -341,30 +409,63 @@ function expectLeastPrivilege(g: GraphRun, role: { inputs: Record<string, unknow
 }
 
 describe("the Lambda bundle SST would deploy", () => {
-  it("is bundled like dist/lambda: ESM SDK builds and the environment-only credential provider", () => {
+  // SST's own function.ts zips the bundle directory and names the upload by the zip's
+  // SHA-256; the harness only answered `Runtime.Build` as the CLI does for a `bundle`.
+  let unzipped: string;
+  let codeKey: string;
+  let zipHash: string;
+
+  beforeAll(() => {
     const g = graphs.staging!;
-    const buildCall = g.rpc.find((call) => call.method === "Runtime.Build");
-    expect(buildCall?.params.properties).toMatchObject({
-      format: "esm",
-      esbuild: { mainFields: ["module", "main"] },
-      plugins: "./stacks/lambda-esbuild-plugins.mjs",
-    });
-    const build = g.builds.Api!;
-    const parsed = path.posix.parse(build.handler);
-    const code = readFileSync(path.join(build.dir, parsed.dir, `${parsed.name}.mjs`), "utf8");
+    const zip = path.join(g.work, "artifacts", "Api", "code.zip");
+    zipHash = createHash("sha256").update(readFileSync(zip)).digest("hex");
+    codeKey = String(one(g, "aws:s3/bucketObjectv2:BucketObjectv2", "ApiCode").inputs.key);
+    unzipped = mkdtempSync(path.join(tmpdir(), "dodeck-lambda-zip-"));
+    execFileSync("unzip", ["-q", zip, "-d", unzipped]);
+  });
+
+  afterAll(() => {
+    if (unzipped) rmSync(unzipped, { recursive: true, force: true });
+  });
+
+  it("is the zip SST uploads: the function code object is named by its hash", () => {
+    expect(codeKey).toBe(`assets/Api-code-${zipHash}.zip`);
+    const buildCall = graphs.staging!.rpc.find((call) => call.method === "Runtime.Build");
+    expect(buildCall?.params).toMatchObject({ handler: "index.handler" });
+    expect(String(buildCall?.params.bundle)).toMatch(/dodeck\/lambda$/);
+    // No SST-side bundling options: SST's esbuild (and its plugin bridge) never runs.
+    expect(buildCall?.params.properties).not.toHaveProperty("plugins");
+    expect(readdirSync(unzipped).sort()).toEqual(["index.mjs", "index.mjs.map", "resource.enc"]);
+  });
+
+  it("holds exactly what scripts/build.ts builds for dist/lambda, the bundle the benchmarks measure", async () => {
+    const out = mkdtempSync(path.join(tmpdir(), "dodeck-lambda-build-"));
+    try {
+      await buildTargets(["lambda"], out);
+      // The code byte for byte (the map's `sources` are relative to where it was written).
+      const built = readFileSync(path.join(out, "lambda", "index.mjs"));
+      expect(readFileSync(path.join(unzipped, "index.mjs")).equals(built)).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("carries the environment-only credential provider, not the SDK's default chain", () => {
+    const code = readFileSync(path.join(unzipped, "index.mjs"), "utf8");
     expect(code).toContain("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
-    // The SDK's default chain (ECS, IMDS, SSO, ini files) is not in the deployed bundle.
+    // The chain's ECS, IMDS, SSO and ini-file providers are not in the deployed code.
     expect(code).not.toContain("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    // A function running on a laptop under `sst dev` keeps the SDK's full chain.
-    const devBuild = devMode.rpc.find((call) => call.method === "Runtime.AddTarget");
-    expect(devBuild?.params.properties).not.toHaveProperty("plugins");
+  });
+
+  it("is not used under sst dev, which runs the source with the SDK's full chain", () => {
+    const target = devMode.rpc.find((call) => call.method === "Runtime.AddTarget");
+    expect(target?.params).toMatchObject({ handler: "packages/functions/src/lambda.handler" });
+    expect(target?.params.bundle ?? undefined).toBeUndefined();
   });
 
   it("answers an API Gateway v2 event for /healthz, reading Auth0 settings from the linked secrets", async () => {
     const g = graphs.staging!;
-    const build = g.builds.Api!;
-    const parsed = path.posix.parse(build.handler);
-    const bundle = path.join(build.dir, parsed.dir, `${parsed.name}.mjs`);
+    const bundle = path.join(unzipped, "index.mjs");
     const asked: string[] = [];
     const values: Record<string, string> = {};
     const [audienceArn, issuerArn] = secretArns(g);

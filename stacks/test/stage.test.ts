@@ -2,7 +2,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/sst-platform.ts";
-import { profileOf, stagePolicy } from "../stage.ts";
+import { assertDeployable, profileOf, sharedStages, stagePolicy } from "../stage.ts";
 
 describe("stagePolicy", () => {
   it("gives personal and PR stages the dev profile", () => {
@@ -66,6 +66,24 @@ describe("stagePolicy", () => {
     expect(profileOf("prod")).toBe("prod");
     expect(profileOf("production")).toBe("dev");
     expect(profileOf("staging-2")).toBe("dev");
+  });
+});
+
+describe("assertDeployable", () => {
+  it("refuses sst dev on dev, staging and prod, naming the way out", () => {
+    expect(sharedStages).toEqual(["dev", "staging", "prod"]);
+    for (const stage of sharedStages) {
+      expect(() => assertDeployable(stage, true)).toThrow(
+        new RegExp(`Refusing \`sst dev\` on the shared stage "${stage}".*--stage <your-name>`),
+      );
+    }
+  });
+
+  it("lets sst deploy reach every stage and sst dev reach personal and PR stages", () => {
+    for (const stage of sharedStages) expect(() => assertDeployable(stage, false)).not.toThrow();
+    for (const stage of ["alice", "pr-12", "dev-2", "production"]) {
+      expect(() => assertDeployable(stage, true)).not.toThrow();
+    }
   });
 });
 

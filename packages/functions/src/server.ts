@@ -1,11 +1,12 @@
 import { createLogger, parseConfig } from "@dodeck/api";
 import pkg from "../../../package.json" with { type: "json" };
 import { DEFAULT_DRAIN_TIMEOUT_MS, startNodeServer } from "./adapters/node.ts";
+import { trimInjectedSecrets } from "./adapters/secrets.ts";
 
 // The container entry: configured only by the environment (SPEC.md "Configuration").
 const config = (() => {
   try {
-    return parseConfig(process.env, pkg.version);
+    return parseConfig(trimInjectedSecrets(process.env), pkg.version);
   } catch (error) {
     console.error(`dodeck: invalid configuration: ${(error as Error).message}`);
     process.exit(1);

@@ -40,3 +40,19 @@ export async function withSecretValues(
   );
   return { ...env, ...Object.fromEntries(values) };
 }
+
+/**
+ * The container's counterpart: ECS injects the secrets' values into AUTH0_ISSUER and
+ * AUTH0_AUDIENCE verbatim, so a value stored with a trailing newline (`--secret-string
+ * "$(cat file)"`, an editor) is trimmed here exactly as the Lambda path trims what it reads.
+ */
+export function trimInjectedSecrets(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const trimmed = { ...env };
+  for (const name of ["AUTH0_ISSUER", "AUTH0_AUDIENCE"] as const) {
+    const value = env[name];
+    if (value !== undefined) trimmed[name] = value.trim();
+  }
+  return trimmed;
+}
