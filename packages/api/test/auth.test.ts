@@ -158,3 +158,61 @@ describe("key source failures", () => {
     await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ code: "unauthorized" });
   });
 });
+
+describe("the verified-token cache", () => {
+  /** A verifier whose key lookups are counted: a lookup means the RSA check ran. */
+  async function countingVerifier(cacheSize?: number) {
+    const issuer = await createTestIssuer();
+    let lookups = 0;
+    let clock = Date.now();
+    const verify = createTokenVerifier({
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      claimsNamespace: "https://dodeck.app/",
+      keys: (header, token) => {
+        lookups++;
+        return issuer.keys(header, token);
+      },
+      now: () => clock,
+      ...(cacheSize === undefined ? {} : { cacheSize }),
+    });
+    return {
+      issuer,
+      verify: (token: string) => verify(`Bearer ${token}`),
+      lookups: () => lookups,
+      advance: (ms: number) => {
+        clock += ms;
+      },
+    };
+  }
+
+  it("verifies a repeated token once, until it expires", async () => {
+    const t = await countingVerifier();
+    const token = await t.issuer.sign({ sub: "auth0|cached" }, { expiresIn: "10m" });
+    for (let i = 0; i < 5; i++) expect((await t.verify(token)).sub).toBe("auth0|cached");
+    expect(t.lookups()).toBe(1);
+
+    t.advance(9 * 60_000);
+    await t.verify(token);
+    expect(t.lookups()).toBe(1);
+
+    // Past `exp` (and jose's clock tolerance) the cached entry no longer answers.
+    t.advance(2 * 60_000);
+    await expect(t.verify(token)).rejects.toMatchObject({ code: "unauthorized" });
+    expect(t.lookups()).toBe(2);
+  });
+
+  it("keeps at most cacheSize tokens, evicting the oldest", async () => {
+    const t = await countingVerifier(2);
+    const [a, b, c] = await Promise.all(
+      ["a", "b", "c"].map((sub) => t.issuer.sign({ sub: `auth0|${sub}` })),
+    );
+    for (const token of [a!, b!, c!]) await t.verify(token);
+    expect(t.lookups()).toBe(3);
+    await t.verify(b!);
+    await t.verify(c!);
+    expect(t.lookups()).toBe(3);
+    await t.verify(a!);
+    expect(t.lookups()).toBe(4);
+  });
+});
