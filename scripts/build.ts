@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type BuildOptions, build } from "esbuild";
@@ -77,6 +78,24 @@ export const targets: Record<string, BuildOptions> = {
 };
 
 /**
+ * Files a target needs beside its bundle. The Node server serves Swagger UI's files at /docs
+ * (offline, from the pinned npm package); the Lambda and worker bundles link to the same
+ * pinned files with integrity hashes instead (packages/api/src/docs.ts says why).
+ */
+const swaggerUiDir = () =>
+  dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const besideBundle: Record<string, { from: () => string; files: string[]; dir: string }[]> = {
+  server: [
+    {
+      from: swaggerUiDir,
+      files: ["swagger-ui.css", "swagger-ui-bundle.js"],
+      // packages/functions/src/docs-assets.ts reads them from here.
+      dir: "docs-assets",
+    },
+  ],
+};
+
+/**
  * Builds the named targets (all but the external-SDK variant by default) and returns each
  * one's path and size. `outRoot` replaces `dist/`, so tests build into their own directory
  * and never race a concurrent `npm run build`.
@@ -95,6 +114,11 @@ export async function buildTargets(
     for (const file of result.outputFiles) {
       await mkdir(dirname(file.path), { recursive: true });
       await writeFile(file.path, file.contents);
+    }
+    for (const extra of besideBundle[name] ?? []) {
+      const dir = join(dirname(outfile), extra.dir);
+      await mkdir(dir, { recursive: true });
+      for (const file of extra.files) await copyFile(join(extra.from(), file), join(dir, file));
     }
     const main = result.outputFiles.find((file) => file.path.endsWith(".mjs"));
     sizes[name] = {
