@@ -113,3 +113,19 @@ export function assertDocumented({ method, path, status, headers, body }: Exchan
     );
   }
 }
+
+/** Whether the document's request-body schema for an operation accepts `body`. */
+export function documentAcceptsBody(operationId: string, body: unknown): boolean {
+  const operation = apiRoutes.find((route) => route.operationId === operationId);
+  if (!operation?.body) throw new Error(`${operationId} takes no body`);
+  const at = pointer(
+    "paths",
+    operation.path,
+    operation.method,
+    "requestBody",
+    "content",
+    "application/json",
+    "schema",
+  );
+  return validatorAt(at)(body) as boolean;
+}

@@ -51,7 +51,10 @@ const DoText = trimmedText(
 const Email = z
   .string()
   .trim()
-  .max(limits.email.max, { message: `Must be at most ${limits.email.max} characters` })
+  // A refinement, not .max(): JSON Schema's maxLength would apply before trimming.
+  .refine((value) => value.length <= limits.email.max, {
+    message: `Must be at most ${limits.email.max} characters`,
+  })
   .toLowerCase()
   .pipe(z.email({ message: "Invalid email address" }))
   .meta({
