@@ -5,7 +5,7 @@ import { apiRoutes, createApp, createDeps, parseConfig } from "@dodeck/api";
 import { nodeDocsAssets } from "@dodeck/functions/docs-assets";
 import { serve } from "@hono/node-server";
 import { createLocalJWKSet } from "jose";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -27,6 +27,10 @@ const FLAGS = [
 const available = existsSync(CHROMIUM);
 // On CI a missing browser is a failure, not a skip.
 const run = available || process.env.CI ? describe : describe.skip;
+
+/** What the page shows (rendered text), which is what a reader sees. */
+// biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text
+const shown = (locator: Locator) => locator.innerText();
 
 let server: Server;
 let base: string;
@@ -87,15 +91,15 @@ run("/docs in headless Chromium", () => {
     const body = create.locator(".opblock-section-request-body");
     await body.waitFor({ timeout: 10_000 });
     await body.getByText("Schema", { exact: true }).first().click();
-    await expect.poll(() => body.innerText()).toMatch(/CreateDeck[\s\S]*name/);
+    await expect.poll(() => shown(body)).toMatch(/CreateDeck[\s\S]*name/);
     const responses = create.locator(".responses-wrapper");
-    await expect.poll(() => responses.innerText()).toMatch(/201[\s\S]*The new deck/);
+    await expect.poll(() => shown(responses)).toMatch(/201[\s\S]*The new deck/);
     const created = responses.locator('tr.response[data-code="201"]');
     await created.getByText("Schema", { exact: true }).first().click();
-    await expect.poll(() => created.innerText()).toMatch(/DeckDetail[\s\S]*collaborators/);
-    await expect.poll(() => responses.innerText()).toMatch(/422[\s\S]*validation_failed/);
+    await expect.poll(() => shown(created)).toMatch(/DeckDetail[\s\S]*collaborators/);
+    await expect.poll(() => shown(responses)).toMatch(/422[\s\S]*validation_failed/);
 
-    const text = await page.locator("body").innerText();
+    const text = await shown(page.locator("body"));
     expect(text).not.toMatch(/Resolver error|Could not resolve reference|Errors\s+Hide/);
     expect(problems).toEqual([]);
     expect(foreign).toEqual([]);
