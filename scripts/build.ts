@@ -1,8 +1,24 @@
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type BuildOptions, build } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
+
+/**
+ * The entries import the root package.json for its `version` only, but esbuild inlines the
+ * whole file (scripts, devDependencies, ...: 1.7 KB of parse time on every cold start).
+ */
+const packageVersionOnly: Plugin = {
+  name: "package-version-only",
+  setup(pluginBuild) {
+    const root = resolve("package.json");
+    pluginBuild.onLoad({ filter: /package\.json$/ }, async (args) => {
+      if (args.path !== root) return undefined;
+      const { version } = JSON.parse(await readFile(args.path, "utf8")) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: "json" };
+    });
+  },
+};
 
 /**
  * Production bundles: one ESM file per entry with everything it imports, so the Lambda zip
@@ -31,6 +47,7 @@ export const nodeBundle: BuildOptions = {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   logLevel: "warning",
+  plugins: [packageVersionOnly],
 };
 
 /**

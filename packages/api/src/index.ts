@@ -18,5 +18,5 @@ export {
   problemResponse,
   type TransportErrorCode,
 } from "./problem.ts";
-export { honoPath, type RouteDefinition } from "./route.ts";
+export { honoPath, type NamedRoute, type RouteDefinition } from "./route.ts";
 export { apiRoutes } from "./routes/index.ts";

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { transportLimits } from "./limits.ts";
 import { type ProblemCode, problemCatalogue } from "./problem.ts";
-import type { RouteDefinition } from "./route.ts";
+import type { NamedRoute, RouteDefinition } from "./route.ts";
 import { Problem } from "./schemas.ts";
 
 /**
@@ -147,7 +147,7 @@ function parameters(route: RouteDefinition) {
   return list;
 }
 
-function operation(route: RouteDefinition) {
+function operation(route: NamedRoute) {
   const { success } = route;
   const successHeaders = {
     "X-Request-Id": headerRefs.requestId,
@@ -188,15 +188,11 @@ function operation(route: RouteDefinition) {
 }
 
 const description = `Shared to-do lists: decks of dos, shared with collaborators by email.
+Errors are RFC 9457 problem details with a stable \`code\`. Any path may also answer
+\`NotFound\` and a known path \`MethodNotAllowed\` (see components.responses). Request bodies
+are limited to ${transportLimits.bodyBytes} bytes.`;
 
-Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`. Besides the
-responses listed per operation, any path may answer **404 \`not_found\`** (no such route) and
-a known path **405 \`method_not_allowed\`** with an \`Allow\` header naming its methods; OpenAPI
-cannot attach these to undeclared paths and methods, so they are the shared responses
-\`NotFound\` and \`MethodNotAllowed\` under \`components.responses\`. Request bodies are limited to
-${transportLimits.bodyBytes} bytes.`;
-
-export function buildOpenApiDocument(routes: RouteDefinition[], info: { version: string }) {
+export function buildOpenApiDocument(routes: NamedRoute[], info: { version: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
@@ -217,7 +213,6 @@ export function buildOpenApiDocument(routes: RouteDefinition[], info: { version:
       version: info.version,
       description,
       license: { name: "MIT", identifier: "MIT" },
-      contact: { name: "DoDeck", url: "https://dodeck.app" },
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     servers: [{ url: "/", description: "The host that serves this document" }],

@@ -24,7 +24,6 @@ export type RouteDefinition = {
   method: Method;
   /** OpenAPI form, `{name}` for parameters; mounted as Hono's `:name`. */
   path: string;
-  operationId: string;
   summary: string;
   description?: string;
   tag: "health" | "decks" | "collaborators" | "dos";
@@ -46,6 +45,12 @@ export type RouteDefinition = {
 };
 
 export const defineRoute = <const R extends RouteDefinition>(route: R): R => route;
+
+/** A definition with its name, which is its OpenAPI operationId (and the client's). */
+export type NamedRoute = RouteDefinition & { operationId: string };
+
+export const named = (routes: Record<string, RouteDefinition>): NamedRoute[] =>
+  Object.entries(routes).map(([operationId, route]) => ({ ...route, operationId }));
 
 type Out<S> = S extends z.ZodType ? z.output<S> : never;
 type In<S> = S extends z.ZodType ? z.input<S> : never;
@@ -84,7 +89,7 @@ export function mount<Routes extends Record<string, RouteDefinition>>(
 ): Hono<AppEnv> {
   for (const [name, route] of Object.entries(routes)) {
     if (route.auth !== route.path.startsWith("/v1/")) {
-      throw new Error(`${route.operationId}: auth must be true exactly for /v1 routes`);
+      throw new Error(`${name}: auth must be true exactly for /v1 routes`);
     }
     // The validators' own Env type is Hono's default; they read nothing of ours.
     const chain = [...(route.middleware ?? [])] as MiddlewareHandler[];

@@ -18,23 +18,10 @@ import type { TransactItem } from "./store.ts";
 export type TransactWritePlan = { TransactItems: TransactItem[] };
 
 /**
- * Attribute names the planners' expressions use, as `#placeholders` so no expression depends
- * on DynamoDB's reserved words. They must equal the names items.ts writes (the golden tests
- * and the DynamoDB Local tests fail otherwise).
+ * `name` and `version` are DynamoDB reserved words, so expressions reach them through
+ * placeholders, passed explicitly by each planner (never found by scanning the expression).
  */
-const names = {
-  "#version": "version",
-  "#deleting": "deleting",
-  "#name": "name",
-  "#nameLower": "nameLower",
-  "#updatedAt": "updatedAt",
-  "#collaborators": "collaborators",
-  "#collaboratorCount": "collaboratorCount",
-} as const;
-type Name = keyof typeof names;
-
-const pick = (...wanted: Name[]) =>
-  Object.fromEntries(wanted.map((name) => [name, names[name]])) as Record<string, string>;
+const NAME = { "#name": "name" };
 
 /** The deck after a rename, share or unshare: every multi-item write bumps the version. */
 export const renamedDeck = (deck: Deck, name: string, at: string): Deck => ({
@@ -61,7 +48,7 @@ function deckUpdate(
   deck: Deck,
   set: string,
   values: Record<string, unknown>,
-  used: Name[],
+  names: Record<string, string> = {},
   extra = "",
 ): TransactItem {
   return {
@@ -69,8 +56,8 @@ function deckUpdate(
       TableName: table,
       Key: keys.deck(deck.deckId),
       UpdateExpression: `SET ${set}, #version = :nextVersion ${extra}`.trim(),
-      ConditionExpression: "#version = :version AND attribute_not_exists(#deleting)",
-      ExpressionAttributeNames: pick("#version", "#deleting", ...used),
+      ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
+      ExpressionAttributeNames: { "#version": "version", ...names },
       ExpressionAttributeValues: {
         ":version": deck.version,
         ":nextVersion": deck.version + 1,
@@ -86,9 +73,8 @@ function rowCountUpdate(table: string, key: Key, count: number): TransactItem {
     Update: {
       TableName: table,
       Key: key,
-      UpdateExpression: "SET #collaboratorCount = :count",
+      UpdateExpression: "SET collaboratorCount = :count",
       ConditionExpression: "attribute_exists(PK)",
-      ExpressionAttributeNames: pick("#collaboratorCount"),
       ExpressionAttributeValues: { ":count": count },
     },
   };
@@ -122,9 +108,9 @@ export function planRename(table: string, deck: Deck, name: string, at: string):
     deckUpdate(
       table,
       deck,
-      "#name = :name, #nameLower = :nameLower, #updatedAt = :now",
+      "#name = :name, nameLower = :nameLower, updatedAt = :now",
       { ":name": renamed.name, ":nameLower": nameLowerOf(renamed.name), ":now": at },
-      ["#name", "#nameLower", "#updatedAt"],
+      NAME,
     ),
   ];
   const rowKeys: [Key, Key][] = [
@@ -148,7 +134,7 @@ export function planRename(table: string, deck: Deck, name: string, at: string):
           Key: oldKey,
           UpdateExpression: "SET #name = :name",
           ConditionExpression: "attribute_exists(PK)",
-          ExpressionAttributeNames: pick("#name"),
+          ExpressionAttributeNames: NAME,
           ExpressionAttributeValues: { ":name": renamed.name },
         },
       });
@@ -169,10 +155,10 @@ export function planShare(table: string, deck: Deck, email: string, at: string):
       deckUpdate(
         table,
         deck,
-        "#updatedAt = :now",
+        "updatedAt = :now",
         { ":now": at, ":email": new Set([email]) },
-        ["#updatedAt", "#collaborators"],
-        "ADD #collaborators :email",
+        {},
+        "ADD collaborators :email",
       ),
       {
         Put: {
@@ -202,10 +188,10 @@ export function planUnshare(
       deckUpdate(
         table,
         deck,
-        "#updatedAt = :now",
+        "updatedAt = :now",
         { ":now": at, ":email": new Set([email]) },
-        ["#updatedAt", "#collaborators"],
-        "DELETE #collaborators :email",
+        {},
+        "DELETE collaborators :email",
       ),
       { Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) } },
       rowCountUpdate(table, ownerAccessKey(deck), remaining.length),
@@ -223,7 +209,7 @@ export function planUnshare(
 export function planDeleteMark(table: string, deck: Deck): TransactWritePlan {
   return {
     TransactItems: [
-      deckUpdate(table, deck, "#deleting = :true", { ":true": true }, []),
+      deckUpdate(table, deck, "deleting = :true", { ":true": true }),
       { Delete: { TableName: table, Key: ownerAccessKey(deck) } },
       ...deck.collaborators.map((email) => ({
         Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },

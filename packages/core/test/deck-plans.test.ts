@@ -26,15 +26,14 @@ const deck: Deck = {
   deleting: false,
 };
 const guard = {
-  ConditionExpression: "#version = :version AND attribute_not_exists(#deleting)",
+  ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
 };
 const count = (PK: string, SK: string, n: number) => ({
   Update: {
     TableName: T,
     Key: { PK, SK },
-    UpdateExpression: "SET #collaboratorCount = :count",
+    UpdateExpression: "SET collaboratorCount = :count",
     ConditionExpression: "attribute_exists(PK)",
-    ExpressionAttributeNames: { "#collaboratorCount": "collaboratorCount" },
     ExpressionAttributeValues: { ":count": n },
   },
 });
@@ -95,15 +94,9 @@ describe("deck write planners", () => {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
             UpdateExpression:
-              "SET #name = :name, #nameLower = :nameLower, #updatedAt = :now, #version = :nextVersion",
+              "SET #name = :name, nameLower = :nameLower, updatedAt = :now, #version = :nextVersion",
             ...guard,
-            ExpressionAttributeNames: {
-              "#version": "version",
-              "#deleting": "deleting",
-              "#name": "name",
-              "#nameLower": "nameLower",
-              "#updatedAt": "updatedAt",
-            },
+            ExpressionAttributeNames: { "#version": "version", "#name": "name" },
             ExpressionAttributeValues: {
               ":version": 3,
               ":nextVersion": 4,
@@ -146,14 +139,9 @@ describe("deck write planners", () => {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
             UpdateExpression:
-              "SET #updatedAt = :now, #version = :nextVersion ADD #collaborators :email",
+              "SET updatedAt = :now, #version = :nextVersion ADD collaborators :email",
             ...guard,
-            ExpressionAttributeNames: {
-              "#version": "version",
-              "#deleting": "deleting",
-              "#updatedAt": "updatedAt",
-              "#collaborators": "collaborators",
-            },
+            ExpressionAttributeNames: { "#version": "version" },
             ExpressionAttributeValues: {
               ":version": 3,
               ":nextVersion": 4,
@@ -192,14 +180,9 @@ describe("deck write planners", () => {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
             UpdateExpression:
-              "SET #updatedAt = :now, #version = :nextVersion DELETE #collaborators :email",
+              "SET updatedAt = :now, #version = :nextVersion DELETE collaborators :email",
             ...guard,
-            ExpressionAttributeNames: {
-              "#version": "version",
-              "#deleting": "deleting",
-              "#updatedAt": "updatedAt",
-              "#collaborators": "collaborators",
-            },
+            ExpressionAttributeNames: { "#version": "version" },
             ExpressionAttributeValues: {
               ":version": 3,
               ":nextVersion": 4,
@@ -222,9 +205,9 @@ describe("deck write planners", () => {
           Update: {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
-            UpdateExpression: "SET #deleting = :true, #version = :nextVersion",
+            UpdateExpression: "SET deleting = :true, #version = :nextVersion",
             ...guard,
-            ExpressionAttributeNames: { "#version": "version", "#deleting": "deleting" },
+            ExpressionAttributeNames: { "#version": "version" },
             ExpressionAttributeValues: { ":version": 3, ":nextVersion": 4, ":true": true },
           },
         },

@@ -24,12 +24,14 @@ import {
 const opensDeck = ["email_not_verified", "deck_not_found"] as const satisfies ProblemCode[];
 const ownerOnly = [...opensDeck, "owner_only"] as const satisfies ProblemCode[];
 
-/** The deck, collaborator and do routes: each one definition, mounted with its handler below. */
+/**
+ * The deck, collaborator and do routes: each one definition, mounted with its handler below.
+ * A route's key is its operationId (the typed client's name for it).
+ */
 export const deckRoutes = {
   createDeck: defineRoute({
     method: "post",
     path: "/v1/decks",
-    operationId: "createDeck",
     summary: "Create a deck",
     tag: "decks",
     auth: true,
@@ -39,7 +41,6 @@ export const deckRoutes = {
   listDecks: defineRoute({
     method: "get",
     path: "/v1/decks",
-    operationId: "listDecks",
     summary: "List decks: owned first, then shared, each by name (case-insensitive)",
     tag: "decks",
     auth: true,
@@ -50,7 +51,6 @@ export const deckRoutes = {
   getDeck: defineRoute({
     method: "get",
     path: "/v1/decks/{deckId}",
-    operationId: "getDeck",
     summary: "Read a deck",
     tag: "decks",
     auth: true,
@@ -61,7 +61,6 @@ export const deckRoutes = {
   renameDeck: defineRoute({
     method: "patch",
     path: "/v1/decks/{deckId}",
-    operationId: "renameDeck",
     summary: "Rename a deck (owner only)",
     tag: "decks",
     auth: true,
@@ -73,7 +72,6 @@ export const deckRoutes = {
   deleteDeck: defineRoute({
     method: "delete",
     path: "/v1/decks/{deckId}",
-    operationId: "deleteDeck",
     summary: "Delete a deck with its dos and every access row (owner only)",
     tag: "decks",
     auth: true,
@@ -84,7 +82,6 @@ export const deckRoutes = {
   shareDeck: defineRoute({
     method: "post",
     path: "/v1/decks/{deckId}/collaborators",
-    operationId: "shareDeck",
     summary: "Share a deck with an email address (owner only)",
     tag: "collaborators",
     auth: true,
@@ -96,7 +93,6 @@ export const deckRoutes = {
   unshareDeck: defineRoute({
     method: "delete",
     path: "/v1/decks/{deckId}/collaborators/{email}",
-    operationId: "unshareDeck",
     summary: "Stop sharing a deck with an email address (owner only)",
     tag: "collaborators",
     auth: true,
@@ -107,7 +103,6 @@ export const deckRoutes = {
   listDos: defineRoute({
     method: "get",
     path: "/v1/decks/{deckId}/dos",
-    operationId: "listDos",
     summary: "List a deck's dos in creation order",
     tag: "dos",
     auth: true,
@@ -119,7 +114,6 @@ export const deckRoutes = {
   createDo: defineRoute({
     method: "post",
     path: "/v1/decks/{deckId}/dos",
-    operationId: "createDo",
     summary: "Add a do",
     tag: "dos",
     auth: true,
@@ -131,7 +125,6 @@ export const deckRoutes = {
   updateDo: defineRoute({
     method: "patch",
     path: "/v1/decks/{deckId}/dos/{doId}",
-    operationId: "updateDo",
     summary: "Change a do's text or completion",
     tag: "dos",
     auth: true,
@@ -143,7 +136,6 @@ export const deckRoutes = {
   deleteDo: defineRoute({
     method: "delete",
     path: "/v1/decks/{deckId}/dos/{doId}",
-    operationId: "deleteDo",
     summary: "Delete a do",
     tag: "dos",
     auth: true,

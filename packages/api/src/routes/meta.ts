@@ -17,20 +17,18 @@ export type MetaOptions = {
 const noStore = { "Cache-Control": "Always `no-store`: the answer is about this instant" };
 
 export const metaRoutes = {
-  health: defineRoute({
+  getHealth: defineRoute({
     method: "get",
     path: "/healthz",
-    operationId: "getHealth",
     summary: "Liveness, version and environment (no I/O)",
     tag: "health",
     auth: false,
     success: { status: 200, description: "Alive", schema: Health },
     headers: noStore,
   }),
-  ready: defineRoute({
+  getReadiness: defineRoute({
     method: "get",
     path: "/readyz",
-    operationId: "getReadiness",
     summary: "Readiness: 200 when the table answers (and the server is not draining)",
     tag: "health",
     auth: false,
@@ -38,10 +36,9 @@ export const metaRoutes = {
     problems: ["service_unavailable"],
     headers: noStore,
   }),
-  openapi: defineRoute({
+  getOpenApiDocument: defineRoute({
     method: "get",
     path: "/openapi.json",
-    operationId: "getOpenApiDocument",
     summary: "This document",
     tag: "health",
     auth: false,
@@ -56,20 +53,21 @@ export const metaRoutes = {
 
 export function mountMetaRoutes(app: Hono<AppEnv>, options: MetaOptions) {
   return mount(app, metaRoutes, {
-    health: (c) => {
+    getHealth: (c) => {
       c.header("cache-control", "no-store");
       return c.json(
         { ok: true as const, version: options.version, environment: options.environment },
         200,
       );
     },
-    ready: async (c) => {
+    getReadiness: async (c) => {
       c.header("cache-control", "no-store");
       if (await options.ready()) return c.json({ ok: true as const }, 200);
       throw new AppError("service_unavailable", "The table is not answering.", {
         retryAfter: transportLimits.readyRetryAfterSeconds,
       });
     },
-    openapi: (c) => c.body(options.document(), 200, { "content-type": "application/json" }),
+    getOpenApiDocument: (c) =>
+      c.body(options.document(), 200, { "content-type": "application/json" }),
   });
 }
