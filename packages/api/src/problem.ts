@@ -52,7 +52,6 @@ export const problemCatalogue = {
 } as const satisfies Record<DomainErrorCode | TransportErrorCode, Entry> & Record<ErrorCode, Entry>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
-export type ProblemStatus = (typeof problemCatalogue)[ProblemCode]["status"];
 
 export const PROBLEM_TYPE_BASE = "https://dodeck.app/problems/";
 
