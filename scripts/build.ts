@@ -1,7 +1,24 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type BuildOptions, build } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
+
+/**
+ * The entries import the root package.json for its `version` only, but esbuild inlines the
+ * whole file (scripts, devDependencies, ...: 1.7 KB of parse time on every cold start).
+ */
+const packageVersionOnly: Plugin = {
+  name: "package-version-only",
+  setup(pluginBuild) {
+    const root = resolve("package.json");
+    pluginBuild.onLoad({ filter: /package\.json$/ }, async (args) => {
+      if (args.path !== root) return undefined;
+      const { version } = JSON.parse(await readFile(args.path, "utf8")) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: "json" };
+    });
+  },
+};
 
 /**
  * Production bundles: one ESM file per entry with everything it imports, so the Lambda zip
@@ -33,6 +50,7 @@ export const nodeBundle: BuildOptions = {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   logLevel: "warning",
+  plugins: [packageVersionOnly],
 };
 
 /**
@@ -80,6 +98,24 @@ export const targets: Record<string, BuildOptions> = {
 };
 
 /**
+ * Files a target needs beside its bundle. The Node server serves Swagger UI's files at /docs
+ * (offline, from the pinned npm package); the Lambda and worker bundles link to the same
+ * pinned files with integrity hashes instead (packages/api/src/docs.ts says why).
+ */
+const swaggerUiDir = () =>
+  dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const besideBundle: Record<string, { from: () => string; files: string[]; dir: string }[]> = {
+  server: [
+    {
+      from: swaggerUiDir,
+      files: ["swagger-ui.css", "swagger-ui-bundle.js"],
+      // packages/functions/src/docs-assets.ts reads them from here.
+      dir: "docs-assets",
+    },
+  ],
+};
+
+/**
  * Builds the named targets (all but the external-SDK variant by default) and returns each
  * one's path and size. `outRoot` replaces `dist/`, so tests build into their own directory
  * and never race a concurrent `npm run build`.
@@ -98,6 +134,11 @@ export async function buildTargets(
     for (const file of result.outputFiles) {
       await mkdir(dirname(file.path), { recursive: true });
       await writeFile(file.path, file.contents);
+    }
+    for (const extra of besideBundle[name] ?? []) {
+      const dir = join(dirname(outfile), extra.dir);
+      await mkdir(dir, { recursive: true });
+      for (const file of extra.files) await copyFile(join(extra.from(), file), join(dir, file));
     }
     const main = result.outputFiles.find((file) => file.path.endsWith(".mjs"));
     sizes[name] = {

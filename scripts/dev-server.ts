@@ -1,4 +1,5 @@
 import { parseConfig } from "@dodeck/api";
+import { nodeDocsAssets } from "@dodeck/functions/docs-assets";
 import { startNodeServer } from "@dodeck/functions/node";
 import { withSecretValues } from "@dodeck/functions/secrets";
 import pkg from "../package.json" with { type: "json" };
@@ -26,7 +27,7 @@ try {
   const overrides = useDevIssuer ? devIssuerOverrides(config, await loadDevIssuer()) : {};
   const running = await startNodeServer(config, {
     hostname: "127.0.0.1",
-    overrides,
+    overrides: { ...overrides, docsAssets: nodeDocsAssets() },
     drainTimeoutMs: 1_000,
   });
   console.log(`\nDoDeck ${pkg.version} (${config.environment}) listening on ${running.url}`);

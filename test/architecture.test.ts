@@ -45,4 +45,13 @@ describe("dependency direction: functions → api → core", () => {
     );
     expect(offending).toEqual([]);
   });
+
+  it("keeps the published client independent of the server (it is generated from the document)", () => {
+    const offending = sources("packages/client/src").flatMap(({ file, text }) =>
+      importsOf(text)
+        .filter((spec) => /^(@dodeck\/|hono|zod|@aws-sdk\/|node:)/.test(spec))
+        .map((spec) => `${file} imports ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
 });

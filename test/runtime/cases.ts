@@ -36,7 +36,7 @@ export function describeRuntime(name: string, context: () => RuntimeContext) {
     const response = await target.fetch(
       new Request(`http://dodeck.test${path}`, { method, headers, body }),
     );
-    return readReply(response);
+    return readReply(response, { method, path });
   }
 
   const expectProblem = (

@@ -44,6 +44,20 @@ function get(url: string, headers: Record<string, string> = {}) {
 }
 
 describe("Node server process", () => {
+  it("serves /docs with Swagger UI's files from beside its bundle (the image has no node_modules)", async () => {
+    const page = await get(`${server.url}/docs`);
+    expect(page.status).toBe(200);
+    const assets = [...page.body.matchAll(/(?:href|src)="(\/docs\/assets\/[^"]+)"/g)].map(
+      (match) => match[1]!,
+    );
+    expect(assets).toHaveLength(2);
+    for (const asset of assets) {
+      const file = await get(`${server.url}${asset}`);
+      expect(file.status, asset).toBe(200);
+      expect(file.body.length, asset).toBeGreaterThan(100_000);
+    }
+  });
+
   it("logs one JSON line per request, carrying the id it returned", async () => {
     const response = await fetch(`${server.url}/healthz`);
     const id = response.headers.get("x-request-id");

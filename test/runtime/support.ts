@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { freePort } from "../../scripts/dynamodb-local.ts";
 import { createTestStore, endpoint } from "../support/dynamo.ts";
@@ -85,6 +85,10 @@ async function tempDirWith(bundle: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "dodeck-runtime-"));
   await copyFile(resolve(bundle), join(dir, "index.mjs"));
   await copyFile(`${resolve(bundle)}.map`, join(dir, "index.mjs.map")).catch(() => {});
+  // What the image also ships beside the server bundle: Swagger UI's files for /docs.
+  await cp(join(dirname(resolve(bundle)), "docs-assets"), join(dir, "docs-assets"), {
+    recursive: true,
+  }).catch(() => {});
   return dir;
 }
 

@@ -1,4 +1,5 @@
 import { createApp, createDeps, parseConfig } from "@dodeck/api";
+import { nodeDocsAssets } from "@dodeck/functions/docs-assets";
 import { createTestStore } from "./dynamo.ts";
 import { readReply } from "./http.ts";
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestUser } from "./issuer.ts";
@@ -30,6 +31,8 @@ export async function createTestApp(env: Record<string, string> = {}) {
     keys: issuer.keys,
     dynamo: store.client,
     log: (level, message, fields) => logs.push(JSON.stringify({ level, message, ...fields })),
+    // As the Node server runs: Swagger UI's files from the installed package.
+    docsAssets: nodeDocsAssets(),
   });
   const app = createApp(deps);
 
@@ -57,7 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}) {
         : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     };
     const response = await app.request(path, init);
-    return readReply(response);
+    return readReply(response, { method, path });
   }
 
   return { app, store, issuer, config, logs, call };

@@ -1,16 +1,19 @@
 import type { DeckService, DoService } from "@dodeck/core";
-import { AppError, limits } from "@dodeck/core";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { isReportedOutage, type TokenVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
+import { type DocsAssets, mountDocs } from "./docs.ts";
+import { transportLimits } from "./limits.ts";
 import type { Logger } from "./logger.ts";
 import { type AppEnv, authenticate, requestContext } from "./middleware.ts";
-import { problemResponse } from "./problem.ts";
-import { deckRoutes } from "./routes/decks.ts";
-import { metaRoutes } from "./routes/meta.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
+import { AppError, problemResponse, statusOf } from "./problem.ts";
+import { mountDeckRoutes } from "./routes/decks.ts";
+import { apiRoutes } from "./routes/index.ts";
+import { mountMetaRoutes } from "./routes/meta.ts";
 
 export type AppDeps = {
   config: Pick<Config, "environment" | "version" | "corsOrigins">;
@@ -20,6 +23,8 @@ export type AppDeps = {
   /** Readiness: whether the table answers (adapters may add "not draining"). */
   ready: () => Promise<boolean>;
   log: Logger;
+  /** Swagger UI's files, when this runtime serves them itself (see docs.ts). */
+  docsAssets?: DocsAssets | undefined;
 };
 
 /** The whole HTTP API as one portable Hono app; adapters only convert events to Requests. */
@@ -39,30 +44,35 @@ export function createApp(deps: AppDeps) {
     );
   }
 
-  app.route(
-    "/",
-    metaRoutes({
-      environment: deps.config.environment,
-      version: deps.config.version,
-      ready: deps.ready,
-    }),
-  );
+  let document: string | undefined;
+  mountMetaRoutes(app, {
+    environment: deps.config.environment,
+    version: deps.config.version,
+    ready: deps.ready,
+    // Built on first use, not at cold start: most requests never ask for it.
+    document: () => {
+      document ??= JSON.stringify(buildOpenApiDocument(apiRoutes, deps.config));
+      return document;
+    },
+  });
+  // Interactive docs everywhere but prod, where the API surface is not advertised.
+  if (deps.config.environment !== "prod") mountDocs(app, deps.docsAssets);
 
   // Authenticate before reading any body: strangers learn nothing from validation errors.
   app.use("/v1/*", authenticate(deps.verifyToken));
   app.use(
     "/v1/*",
     bodyLimit({
-      maxSize: limits.bodyBytes,
+      maxSize: transportLimits.bodyBytes,
       onError: () => {
         throw new AppError(
           "payload_too_large",
-          `Request bodies are limited to ${limits.bodyBytes} bytes.`,
+          `Request bodies are limited to ${transportLimits.bodyBytes} bytes.`,
         );
       },
     }),
   );
-  app.route("/v1/decks", deckRoutes(deps.decks, deps.dos));
+  mountDeckRoutes(app, deps.decks, deps.dos);
 
   const allowedMethods = methodsByPath(app.routes);
   app.notFound((c) => {
@@ -85,7 +95,7 @@ export function createApp(deps: AppDeps) {
       // JWKS unreachable): one line naming the cause, no stack, which would only repeat the
       // same frames for every request of an outage. Key-set outages are logged by the key
       // set itself, once per change of state, so they add nothing here.
-      if (error.status >= 500 && !isReportedOutage(error.cause)) {
+      if (statusOf(error.code) >= 500 && !isReportedOutage(error.cause)) {
         deps.log("warn", error.message, {
           requestId: c.var.requestId,
           code: error.code,

@@ -5,6 +5,7 @@ import type { JWTVerifyGetKey } from "jose";
 import type { AppDeps } from "./app.ts";
 import { createRemoteKeys, createTokenVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
+import type { DocsAssets } from "./docs.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
 export type AwsCredentials = {
@@ -21,6 +22,8 @@ export type DepsOverrides = {
   log?: Logger;
   /** Extra readiness condition, e.g. "not draining" in the Node adapter. */
   accepting?: () => boolean;
+  /** Swagger UI's files, where the runtime can read them (the Node server; see docs.ts). */
+  docsAssets?: DocsAssets;
 };
 
 /**
@@ -77,5 +80,6 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     }),
     ready: async () => accepting() && (await tableAnswers(store, AbortSignal.timeout(2_000))),
     log,
+    docsAssets: overrides.docsAssets,
   };
 }

@@ -64,7 +64,10 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** @hono/zod-validator with failures rendered as our 422 problem, not its default body. */
+/**
+ * @hono/zod-validator with failures rendered as our 422 problem, not its default body. An
+ * unknown field is reported at its own path (`ownerSub`), not at the object's (`json`).
+ */
 export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
   target: Target,
   schema: Schema,
@@ -72,10 +75,16 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
   return zValidator(target, schema, (result) => {
     if (!result.success) {
       throw new AppError("validation_failed", "The request does not match the schema.", {
-        errors: result.error.issues.map((issue) => ({
-          path: issue.path.length > 0 ? issue.path.join(".") : target,
-          message: issue.message,
-        })),
+        errors: result.error.issues.flatMap((issue) => {
+          const at = issue.path.map(String);
+          if (issue.code === "unrecognized_keys") {
+            return issue.keys.map((key) => ({
+              path: [...at, key].join("."),
+              message: "Unknown field",
+            }));
+          }
+          return [{ path: at.length > 0 ? at.join(".") : target, message: issue.message }];
+        }),
       });
     }
   });

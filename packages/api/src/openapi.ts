@@ -1,278 +1,261 @@
-import { type ProblemCode, problemCatalogue } from "@dodeck/core";
 import * as z from "zod";
-import * as schemas from "./schemas.ts";
+import { transportLimits } from "./limits.ts";
+import { type ProblemCode, problemCatalogue } from "./problem.ts";
+import type { NamedRoute, RouteDefinition } from "./route.ts";
+import { Problem } from "./schemas.ts";
 
 /**
- * The OpenAPI 3.1 document, generated from the same zod schemas the validators use. The list
- * below names each operation's schemas and errors; a test checks it against the app's routes.
+ * The OpenAPI 3.1 document, derived from the route definitions (the same objects the app
+ * mounts) and the zod schemas that validate requests. Besides each route's own problem codes,
+ * it declares what the app adds around every route: 401 and 503 (key set or table down) on
+ * /v1, the body problems on JSON routes, 422 on query validation, 500 everywhere, and the
+ * headers the server sets (X-Request-Id always, Retry-After on 503).
  */
-type Operation = {
-  method: "get" | "post" | "patch" | "delete";
-  path: string;
-  summary: string;
-  tag: "health" | "decks" | "collaborators" | "dos";
-  auth: boolean;
-  params?: z.ZodObject;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  success: { status: number; description: string; schema?: z.ZodType };
-  errors?: ProblemCode[];
-};
 
-const readErrors: ProblemCode[] = ["email_not_verified", "deck_not_found"];
-const bodyErrors: ProblemCode[] = [
-  "invalid_json",
-  "validation_failed",
-  "payload_too_large",
-  "unsupported_media_type",
-];
+type JsonSchema = Record<string, unknown>;
+const SCHEMAS = "#/components/schemas/";
+const target = "draft-2020-12" as const;
 
-export const operations: Operation[] = [
-  {
-    method: "get",
-    path: "/healthz",
-    summary: "Liveness, version and environment",
-    tag: "health",
-    auth: false,
-    success: { status: 200, description: "Alive", schema: schemas.Health },
-  },
-  {
-    method: "get",
-    path: "/readyz",
-    summary: "Readiness: 200 when the table answers",
-    tag: "health",
-    auth: false,
-    success: { status: 200, description: "Ready" },
-    errors: ["service_unavailable"],
-  },
-  {
-    method: "get",
-    path: "/openapi.json",
-    summary: "This document",
-    tag: "health",
-    auth: false,
-    success: { status: 200, description: "OpenAPI 3.1 document" },
-  },
-  {
-    method: "post",
-    path: "/v1/decks",
-    summary: "Create a deck",
-    tag: "decks",
-    auth: true,
-    body: schemas.CreateDeckBody,
-    success: { status: 201, description: "Created", schema: schemas.DeckDetail },
-    errors: bodyErrors,
-  },
-  {
-    method: "get",
-    path: "/v1/decks",
-    summary: "List decks: owned first, then shared, each by name (case-insensitive)",
-    tag: "decks",
-    auth: true,
-    query: schemas.ListDecksQuery,
-    success: {
-      status: 200,
-      description: "A page of deck summaries",
-      schema: schemas.DeckSummaryPage,
-    },
-    errors: ["email_required", "email_not_verified", "validation_failed"],
-  },
-  {
-    method: "get",
-    path: "/v1/decks/{deckId}",
-    summary: "Read a deck",
-    tag: "decks",
-    auth: true,
-    params: schemas.DeckParams,
-    success: { status: 200, description: "The deck", schema: schemas.DeckDetail },
-    errors: readErrors,
-  },
-  {
-    method: "patch",
-    path: "/v1/decks/{deckId}",
-    summary: "Rename a deck (owner only)",
-    tag: "decks",
-    auth: true,
-    params: schemas.DeckParams,
-    body: schemas.RenameDeckBody,
-    success: { status: 200, description: "The renamed deck", schema: schemas.DeckDetail },
-    errors: [...readErrors, "owner_only", ...bodyErrors],
-  },
-  {
-    method: "delete",
-    path: "/v1/decks/{deckId}",
-    summary: "Delete a deck with its dos and every access row (owner only)",
-    tag: "decks",
-    auth: true,
-    params: schemas.DeckParams,
-    success: { status: 204, description: "Deleted" },
-    errors: [...readErrors, "owner_only"],
-  },
-  {
-    method: "post",
-    path: "/v1/decks/{deckId}/collaborators",
-    summary: "Share a deck with an email address (owner only)",
-    tag: "collaborators",
-    auth: true,
-    params: schemas.DeckParams,
-    body: schemas.ShareDeckBody,
-    success: { status: 201, description: "The shared deck", schema: schemas.DeckDetail },
-    errors: [
-      ...readErrors,
-      "owner_only",
-      "cannot_add_self",
-      "collaborator_exists",
-      "collaborator_limit",
-      ...bodyErrors,
-    ],
-  },
-  {
-    method: "delete",
-    path: "/v1/decks/{deckId}/collaborators/{email}",
-    summary: "Stop sharing a deck with an email address (owner only)",
-    tag: "collaborators",
-    auth: true,
-    params: schemas.CollaboratorParams,
-    success: { status: 204, description: "Removed" },
-    errors: [...readErrors, "owner_only", "collaborator_not_found"],
-  },
-  {
-    method: "get",
-    path: "/v1/decks/{deckId}/dos",
-    summary: "List a deck's dos in creation order",
-    tag: "dos",
-    auth: true,
-    params: schemas.DeckParams,
-    query: schemas.ListDosQuery,
-    success: { status: 200, description: "A page of dos", schema: schemas.DoPage },
-    errors: [...readErrors, "validation_failed"],
-  },
-  {
-    method: "post",
-    path: "/v1/decks/{deckId}/dos",
-    summary: "Add a do",
-    tag: "dos",
-    auth: true,
-    params: schemas.DeckParams,
-    body: schemas.CreateDoBody,
-    success: { status: 201, description: "The new do", schema: schemas.Do },
-    errors: [...readErrors, ...bodyErrors],
-  },
-  {
-    method: "patch",
-    path: "/v1/decks/{deckId}/dos/{doId}",
-    summary: "Change a do's text or completion",
-    tag: "dos",
-    auth: true,
-    params: schemas.DoParams,
-    body: schemas.UpdateDoBody,
-    success: { status: 200, description: "The updated do", schema: schemas.Do },
-    errors: [...readErrors, "do_not_found", "no_updates_provided", ...bodyErrors],
-  },
-  {
-    method: "delete",
-    path: "/v1/decks/{deckId}/dos/{doId}",
-    summary: "Delete a do",
-    tag: "dos",
-    auth: true,
-    params: schemas.DoParams,
-    success: { status: 204, description: "Deleted" },
-    errors: [...readErrors, "do_not_found"],
-  },
-];
+const ref = (name: string) => ({ $ref: `${SCHEMAS}${name}` });
+// Every problem response points at the one Problem component.
+const PROBLEM = z.globalRegistry.get(Problem)?.id ?? "Problem";
 
-const ref = (schema: z.ZodType) => {
-  const id = z.globalRegistry.get(schema)?.id;
-  return id ? { $ref: `#/components/schemas/${id}` } : inline(schema);
-};
-const inline = (schema: z.ZodType) =>
-  z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
-
-const problemResponse = (code: ProblemCode) => ({
-  description: `${problemCatalogue[code].title} (\`${code}\`)`,
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-});
-
-export function buildOpenApiDocument(info: { version: string }) {
-  const { schemas: components } = z.toJSONSchema(z.globalRegistry, {
-    target: "draft-2020-12",
-    io: "output",
+/** zod → JSON Schema for an inline (unnamed) schema; `$schema` belongs to documents only. */
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const {
+    $schema: _,
+    $defs,
+    ...rest
+  } = z.toJSONSchema(schema, {
+    io,
+    target,
     unrepresentable: "any",
-    uri: (id) => `#/components/schemas/${id}`,
-  });
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of operations) {
-    const parameters = [
-      ...Object.entries(op.params?.shape ?? {}).map(([name, schema]) => ({
-        name,
-        in: "path",
-        required: true,
-        schema: inline(schema as z.ZodType),
-      })),
-      ...Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
-        name,
-        in: "query",
-        required: false,
-        schema: inline(schema as z.ZodType),
-      })),
-    ];
-    const responses: Record<string, unknown> = {
-      [op.success.status]: {
-        description: op.success.description,
-        ...(op.success.schema
-          ? { content: { "application/json": { schema: ref(op.success.schema) } } }
-          : {}),
-      },
-    };
-    const codes: ProblemCode[] = [
-      ...(op.auth ? (["unauthorized"] as const) : []),
-      ...(op.errors ?? []),
-    ];
-    for (const code of codes) {
-      const status = String(problemCatalogue[code].status);
-      const existing = responses[status] as { description: string } | undefined;
-      responses[status] = existing
-        ? {
-            ...existing,
-            description: `${existing.description}; ${problemResponse(code).description}`,
-          }
-        : problemResponse(code);
+  }) as JsonSchema;
+  if ($defs !== undefined) throw new Error("a named schema inside an inline one: use its $ref");
+  return rest;
+}
+
+/**
+ * Named schemas as components. Request bodies are described as the server accepts them
+ * (io "input"), responses as it sends them. zod would give each an `$id` made from the `uri`
+ * callback: a fragment `$id` is invalid JSON Schema 2020-12 (and made tools skip every $ref),
+ * so components carry none; their location is their identity.
+ */
+function components(routes: RouteDefinition[]): Record<string, JsonSchema> {
+  const inputs = new Set(routes.flatMap((route) => (route.body ? [idOf(route.body)] : [])));
+  const all: Record<string, JsonSchema> = {};
+  for (const io of ["output", "input"] as const) {
+    const { schemas } = z.toJSONSchema(z.globalRegistry, {
+      io,
+      target,
+      unrepresentable: "any",
+      uri: (id) => `${SCHEMAS}${id}`,
+    }) as { schemas: Record<string, JsonSchema> };
+    for (const [name, schema] of Object.entries(schemas)) {
+      if ((io === "input") !== inputs.has(name)) continue;
+      const { $id: _id, $schema: _schema, ...rest } = schema;
+      all[name] = rest;
     }
-    paths[op.path] = {
-      ...paths[op.path],
-      [op.method]: {
-        summary: op.summary,
-        tags: [op.tag],
-        operationId: `${op.method}${op.path
-          .replace(/[{}]/g, "")
-          .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
-          .replace(/[^A-Za-z0-9]/g, "")}`,
-        ...(op.auth ? { security: [{ bearer: [] }] } : { security: [] }),
-        ...(parameters.length ? { parameters } : {}),
-        ...(op.body
-          ? {
-              requestBody: {
-                required: true,
-                content: { "application/json": { schema: ref(op.body) } },
-              },
-            }
-          : {}),
-        responses,
+  }
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function idOf(schema: z.ZodType): string | undefined {
+  return z.globalRegistry.get(schema)?.id;
+}
+
+const schemaRef = (schema: z.ZodType, io: "input" | "output") => {
+  const id = idOf(schema);
+  return id ? ref(id) : jsonSchema(schema, io);
+};
+
+/** The problem codes a route can answer: its own, and those of what wraps it. */
+export function problemCodesOf(route: RouteDefinition): ProblemCode[] {
+  const codes = new Set<ProblemCode>();
+  if (route.auth) {
+    codes.add("unauthorized");
+    // The token's key set or the table may be unreachable on any authenticated route.
+    codes.add("service_unavailable");
+    // Bodies are size-checked before routing; only GET requests cannot carry one.
+    if (route.method !== "get") codes.add("payload_too_large");
+  }
+  if (route.body) {
+    for (const code of ["unsupported_media_type", "invalid_json", "validation_failed"] as const)
+      codes.add(code);
+  }
+  if (route.query) codes.add("validation_failed");
+  for (const code of route.problems ?? []) codes.add(code);
+  codes.add("internal_error");
+  return [...codes];
+}
+
+const headerRefs = {
+  requestId: { $ref: "#/components/headers/RequestId" },
+  retryAfter: { $ref: "#/components/headers/RetryAfter" },
+  allow: { $ref: "#/components/headers/Allow" },
+};
+
+function problemResponses(codes: ProblemCode[]) {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of codes) {
+    const status = problemCatalogue[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[String(status)] = {
+      description: list.map((code) => `${problemCatalogue[code].title} (\`${code}\`)`).join("; "),
+      headers: {
+        "X-Request-Id": headerRefs.requestId,
+        ...(status === 503 ? { "Retry-After": headerRefs.retryAfter } : {}),
+      },
+      content: {
+        "application/problem+json": {
+          // The route's codes for this status, so a typed client knows exactly which to expect.
+          schema: {
+            allOf: [ref(PROBLEM)],
+            properties: { code: { enum: list } },
+            required: ["code"],
+          },
+        },
       },
     };
   }
+  return responses;
+}
+
+function parameters(route: RouteDefinition) {
+  const list: unknown[] = [];
+  for (const [where, object] of [
+    ["path", route.params],
+    ["query", route.query],
+  ] as const) {
+    if (!object) continue;
+    const required = new Set((jsonSchema(object, "input").required as string[] | undefined) ?? []);
+    for (const [name, field] of Object.entries(object.shape)) {
+      const schema = jsonSchema(field as z.ZodType, "input");
+      const { description, ...rest } = schema;
+      list.push({
+        name,
+        in: where,
+        required: where === "path" || required.has(name),
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
+    }
+  }
+  return list;
+}
+
+function operation(route: NamedRoute) {
+  const { success } = route;
+  const successHeaders = {
+    "X-Request-Id": headerRefs.requestId,
+    ...Object.fromEntries(
+      Object.entries(route.headers ?? {}).map(([name, description]) => [
+        name,
+        { description, schema: { type: "string" } },
+      ]),
+    ),
+  };
+  const params = parameters(route);
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    description: route.description ?? route.summary,
+    tags: [route.tag],
+    security: route.auth ? [{ bearer: [] }] : [],
+    ...(params.length > 0 ? { parameters: params } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemaRef(route.body, "input") } },
+          },
+        }
+      : {}),
+    responses: {
+      [success.status]: {
+        description: success.description,
+        headers: successHeaders,
+        ...("schema" in success
+          ? { content: { "application/json": { schema: schemaRef(success.schema, "output") } } }
+          : {}),
+      },
+      ...problemResponses(problemCodesOf(route)),
+    },
+  };
+}
+
+const description = `Shared to-do lists: decks of dos, shared with collaborators by email.
+Errors are RFC 9457 problem details with a stable \`code\`. Any path may also answer
+\`NotFound\` and a known path \`MethodNotAllowed\` (see components.responses). Request bodies
+are limited to ${transportLimits.bodyBytes} bytes.`;
+
+export function buildOpenApiDocument(routes: NamedRoute[], info: { version: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    paths[route.path] = { ...paths[route.path], [route.method]: operation(route) };
+  }
+  const problem = (code: ProblemCode, headers: Record<string, unknown>) => ({
+    description: `${problemCatalogue[code].title} (\`${code}\`)`,
+    headers: { "X-Request-Id": headerRefs.requestId, ...headers },
+    content: {
+      "application/problem+json": {
+        schema: { allOf: [ref(PROBLEM)], properties: { code: { const: code } } },
+      },
+    },
+  });
   return {
     openapi: "3.1.0",
     info: {
       title: "DoDeck API",
       version: info.version,
-      description: "Shared to-do lists: decks of dos, shared with collaborators by email.",
+      description,
+      license: { name: "MIT", identifier: "MIT" },
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
-    components: {
-      schemas: components,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
-    },
+    servers: [{ url: "/", description: "The host that serves this document" }],
+    tags: [
+      { name: "health", description: "Liveness, readiness and this document" },
+      { name: "decks", description: "Decks a caller owns or that are shared with them" },
+      { name: "collaborators", description: "Sharing a deck by email (owner only)" },
+      { name: "dos", description: "The dos (to-do items) of a deck" },
+    ],
     paths,
+    components: {
+      schemas: components(routes),
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "An RS256 access token from the configured Auth0 issuer and audience",
+        },
+      },
+      headers: {
+        RequestId: {
+          description: "The server's id for this request, as in its logs (never the client's)",
+          schema: { type: "string", format: "uuid" },
+        },
+        RetryAfter: {
+          description: "Seconds to wait before retrying",
+          required: true,
+          schema: { type: "integer", minimum: 0 },
+        },
+        Allow: {
+          description: "The methods this path accepts",
+          required: true,
+          schema: { type: "string" },
+          example: "GET, PATCH, DELETE, HEAD",
+        },
+      },
+      responses: {
+        NotFound: problem("not_found", {}),
+        MethodNotAllowed: problem("method_not_allowed", { Allow: headerRefs.allow }),
+      },
+    },
   };
 }
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;

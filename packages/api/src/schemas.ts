@@ -1,31 +1,68 @@
-import { emailPattern, limits, normalizeEmail, problemCatalogue } from "@dodeck/core";
+import { emailPattern, limits, normalizeEmail } from "@dodeck/core";
 import * as z from "zod";
+import { type ProblemCode, problemCatalogue } from "./problem.ts";
 
 /**
- * One schema is the request type, the validator and the OpenAPI document. Bodies are strict:
- * an unknown field (say `ownerSub` or `createdAt`) is a 422, never stored.
+ * The wire contract: one zod schema is the request type, the validator and the OpenAPI schema.
+ * Request bodies are strict: an unknown field (say `ownerSub` or `createdAt`) is a 422, never
+ * stored. Responses are strict too, so a test that validates a body against the document
+ * catches a field leaking out of core. Schemas with an `id` become OpenAPI components.
  */
-const DeckName = z
-  .string()
-  .trim()
-  .min(limits.deckName.min)
-  .max(limits.deckName.max)
-  .meta({ description: "Deck name, 1–120 characters after trimming", example: "Groceries" });
 
-const DoText = z
-  .string()
-  .trim()
-  .min(limits.doText.min)
-  .max(limits.doText.max)
-  .meta({ description: "Do text, 1–1000 characters after trimming", example: "Buy oat milk" });
+/**
+ * Text the server trims before measuring: its length bound holds after trimming, counted in
+ * characters (code points, as JSON Schema's maxLength and a `u` regex count them). JSON Schema
+ * cannot trim, so the document says the same with a pattern: optional whitespace around 1 to
+ * `max` characters that start and end with a non-space. `\s` in a JavaScript regex is exactly
+ * the set String.prototype.trim removes.
+ */
+function trimmedText(max: number, description: string, example: string) {
+  const inner = max - 2;
+  return z
+    .string()
+    .trim()
+    .refine((value) => value.length > 0, { message: "Must not be empty or only whitespace" })
+    .refine((value) => [...value].length <= max, {
+      message: `Must be at most ${max} characters after trimming`,
+    })
+    .meta({
+      description,
+      pattern: `^\\s*\\S(?:[\\s\\S]{0,${inner}}\\S)?\\s*$`,
+      examples: [example],
+    });
+}
 
+const DeckName = trimmedText(
+  limits.deckName.max,
+  `Deck name: 1–${limits.deckName.max} characters after trimming surrounding whitespace`,
+  "Groceries",
+);
+
+const DoText = trimmedText(
+  limits.doText.max,
+  `Do text: 1–${limits.doText.max} characters after trimming surrounding whitespace`,
+  "Buy oat milk",
+);
+
+/**
+ * Trimmed and lower-cased by the server. The pattern states the server's bound (254 characters
+ * after trimming, one "@", no inner whitespace); the full address syntax is checked server-side.
+ */
 const Email = z
   .string()
   .trim()
-  .max(limits.email.max)
+  // A refinement, not .max(): JSON Schema's maxLength would apply before trimming.
+  .refine((value) => value.length <= limits.email.max, {
+    message: `Must be at most ${limits.email.max} characters`,
+  })
+  // Only ASCII letters are lower-cased: Unicode lowering would let look-alikes match.
   .overwrite(normalizeEmail)
   .pipe(z.email({ pattern: emailPattern, message: "Invalid email address" }))
-  .meta({ example: "friend@example.com" });
+  .meta({
+    description: `Email address; ASCII letters compare case-insensitively; at most ${limits.email.max} characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
+    pattern: `^\\s*(?=\\S{3,${limits.email.max}}\\s*$)[^\\s@]+@[^\\s@]+\\s*$`,
+    examples: ["friend@example.com"],
+  });
 
 const Cursor = z
   .string()
@@ -40,24 +77,20 @@ const Limit = z.coerce
   .min(limits.page.min)
   .max(limits.page.max)
   .default(limits.page.default)
-  .meta({ description: "Page size, 1–100 (default 50)" });
+  .meta({
+    description: `Page size, ${limits.page.min}–${limits.page.max} (default ${limits.page.default})`,
+  });
 
 export const CreateDeckBody = z.strictObject({ name: DeckName }).meta({ id: "CreateDeck" });
-export type CreateDeckBody = z.infer<typeof CreateDeckBody>;
-
 export const RenameDeckBody = z.strictObject({ name: DeckName }).meta({ id: "RenameDeck" });
-export type RenameDeckBody = z.infer<typeof RenameDeckBody>;
-
 export const ShareDeckBody = z.strictObject({ email: Email }).meta({ id: "ShareDeck" });
-export type ShareDeckBody = z.infer<typeof ShareDeckBody>;
-
 export const CreateDoBody = z.strictObject({ text: DoText }).meta({ id: "CreateDo" });
-export type CreateDoBody = z.infer<typeof CreateDoBody>;
-
 export const UpdateDoBody = z
   .strictObject({ text: DoText.optional(), completed: z.boolean().optional() })
-  .meta({ id: "UpdateDo", description: "At least one of text and completed" });
-export type UpdateDoBody = z.infer<typeof UpdateDoBody>;
+  .meta({
+    id: "UpdateDo",
+    description: "At least one of text and completed (else 400 no_updates_provided)",
+  });
 
 export const ListDecksQuery = z.object({
   search: z
@@ -65,48 +98,54 @@ export const ListDecksQuery = z.object({
     .max(limits.search.max)
     .optional()
     .meta({ description: "Case-insensitive prefix of the deck name" }),
-  visibility: z.enum(["mine", "shared", "all"]).default("all"),
+  visibility: z
+    .enum(["mine", "shared", "all"])
+    .default("all")
+    .meta({ description: "Owned decks, shared ones, or both (shared need a verified email)" }),
   limit: Limit,
   cursor: Cursor,
 });
-export type ListDecksQuery = z.infer<typeof ListDecksQuery>;
 
 export const ListDosQuery = z.object({ limit: Limit, cursor: Cursor });
-export type ListDosQuery = z.infer<typeof ListDosQuery>;
 
-export const DeckParams = z.object({ deckId: z.string().meta({ description: "Deck id" }) });
-export const DoParams = DeckParams.extend({
+const DeckId = z
+  .string()
+  .meta({ description: "Deck id", examples: ["01JD5Z6V1E4Q8W3T2R9Y7X6C5B"] });
+export const DeckParams = z.object({ deckId: DeckId });
+export const DoParams = z.object({
+  deckId: DeckId,
   doId: z.string().meta({ description: "Do id (time-ordered)" }),
 });
-export const CollaboratorParams = DeckParams.extend({
+export const CollaboratorParams = z.object({
+  deckId: DeckId,
   email: z.string().meta({ description: "Collaborator email, case-insensitive" }),
 });
 
 const Timestamp = z.iso.datetime().meta({ description: "ISO-8601 UTC" });
 
 export const DeckDetail = z
-  .object({
+  .strictObject({
     deckId: z.string(),
     name: z.string(),
     isOwner: z.boolean(),
     ownerSub: z.string(),
-    collaborators: z.array(z.string()).meta({ description: "Sorted emails" }),
+    collaborators: z.array(z.string()).meta({ description: "Sorted, lower-cased emails" }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
   .meta({ id: "DeckDetail" });
 
 export const DeckSummary = z
-  .object({
+  .strictObject({
     deckId: z.string(),
     name: z.string(),
     isOwner: z.boolean(),
-    collaborators: z.number().int().meta({ description: "Number of collaborators" }),
+    collaborators: z.number().int().min(0).meta({ description: "Number of collaborators" }),
   })
   .meta({ id: "DeckSummary" });
 
 export const Do = z
-  .object({
+  .strictObject({
     doId: z.string(),
     deckId: z.string(),
     text: z.string(),
@@ -116,23 +155,43 @@ export const Do = z
   })
   .meta({ id: "Do" });
 
-export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z
+    .strictObject({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .meta({ description: "Pass as `cursor` for the next page; null on the last page" }),
+    })
+    .meta({ id });
 
 export const DeckSummaryPage = pageOf(DeckSummary, "DeckSummaryPage");
 export const DoPage = pageOf(Do, "DoPage");
 
 export const Health = z
-  .object({ ok: z.literal(true), version: z.string(), environment: z.string() })
+  .strictObject({ ok: z.literal(true), version: z.string(), environment: z.string() })
   .meta({ id: "Health" });
 
+export const Ready = z.strictObject({ ok: z.literal(true) }).meta({ id: "Ready" });
+
+/** The served OpenAPI document itself: an object, described by the OpenAPI 3.1 schema. */
+export const OpenApiDocument = z
+  .looseObject({ openapi: z.string() })
+  .meta({ id: "OpenApiDocument", description: "An OpenAPI 3.1 document" });
+
+const problemCodes = Object.keys(problemCatalogue) as [ProblemCode, ...ProblemCode[]];
+
 export const Problem = z
-  .object({
-    type: z.string(),
+  .strictObject({
+    type: z.url().meta({ description: "https://dodeck.app/problems/<code-with-dashes>" }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.enum(Object.keys(problemCatalogue) as [keyof typeof problemCatalogue]),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    code: z.enum(problemCodes).meta({ description: "Stable machine-readable code" }),
+    errors: z
+      .array(z.strictObject({ path: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: "Field errors (422 validation_failed only)" }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });

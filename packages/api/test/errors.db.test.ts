@@ -231,7 +231,7 @@ describe("server-side faults", () => {
     const response = await app.request("/v1/decks", {
       headers: { authorization: `Bearer ${token}` },
     });
-    const reply = await readReply(response);
+    const reply = await readReply(response, { method: "GET", path: "/v1/decks" });
     expectProblem(reply, 503, "service_unavailable");
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(reply.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
@@ -250,7 +250,7 @@ describe("server-side faults", () => {
     const response = await app.request("/v1/decks", {
       headers: { authorization: `Bearer ${token}` },
     });
-    const reply = await readReply(response);
+    const reply = await readReply(response, { method: "GET", path: "/v1/decks" });
     expectProblem(reply, 503, "service_unavailable");
     expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
   });

@@ -1,4 +1,4 @@
-import { operations } from "@dodeck/api";
+import { apiRoutes } from "@dodeck/api";
 import { expect } from "vitest";
 import type { TestApp } from "../../../test/support/app.ts";
 import { scanAll } from "../../../test/support/dynamo.ts";
@@ -74,15 +74,15 @@ export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /**
- * Every authenticated route of the app as a concrete [method, path], taken from the same
- * operation list the OpenAPI document is built from, so a new route is covered by default.
+ * Every authenticated route of the app as a concrete [method, path], taken from the route
+ * registry the app mounts and documents, so a new route is covered by default.
  */
 export function authenticatedRoutes(ids: { deckId: string; doId: string; email?: string }) {
   const values: Record<string, string> = { email: "a@example.com", ...ids };
-  return operations
-    .filter((operation) => operation.auth)
-    .map((operation): [string, string] => [
-      operation.method.toUpperCase(),
-      operation.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name),
+  return apiRoutes
+    .filter((route) => route.auth)
+    .map((route): [string, string] => [
+      route.method.toUpperCase(),
+      route.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name),
     ]);
 }

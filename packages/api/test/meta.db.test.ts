@@ -1,3 +1,8 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { createApp, createDeps, swaggerUi } from "@dodeck/api";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../../../test/support/app.ts";
 import { expectProblem } from "./helpers.ts";
@@ -48,10 +53,57 @@ describe("GET /docs", () => {
     const reply = await t.call(null, "GET", "/docs");
     expect(reply.status).toBe(200);
     expect(reply.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(reply.body).toContain("/openapi.json");
+    expect(reply.headers.get("content-security-policy")).toMatch(/script-src 'self';/);
+    const init = await t.call(null, "GET", "/docs/init.js");
+    expect(init.text).toContain('"/openapi.json"');
     for (const environment of ["dev", "staging"]) {
       const other = await createTestApp({ ENVIRONMENT: environment });
       expect((await other.call(null, "GET", "/docs")).status, environment).toBe(200);
+    }
+  });
+
+  it("serves Swagger UI's files from the pinned npm package through the app, not a CDN", async () => {
+    const page = (await t.call(null, "GET", "/docs")).text;
+    expect(page).not.toMatch(/https?:\/\//);
+    const assets = [...page.matchAll(/(?:href|src)="(\/docs\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets).toEqual([
+      `/docs/assets/${swaggerUi.version}/swagger-ui.css`,
+      `/docs/assets/${swaggerUi.version}/swagger-ui-bundle.js`,
+    ]);
+    for (const asset of assets) {
+      const reply = await t.call(null, "GET", asset);
+      expect(reply.status, asset).toBe(200);
+      expect(reply.headers.get("content-type"), asset).toMatch(/^text\/(css|javascript)/);
+      expect(reply.headers.get("cache-control"), asset).toMatch(/immutable/);
+    }
+    expect((await t.call(null, "GET", `/docs/assets/${swaggerUi.version}/index.html`)).status).toBe(
+      404,
+    );
+  });
+
+  it("links the same pinned files with integrity hashes where the runtime has no copy (Lambda)", async () => {
+    const bare = await createTestApp();
+    const lambdaLike = createApp({
+      ...createDeps(bare.config, { log: () => {} }),
+      docsAssets: undefined,
+    });
+    const page = await (await lambdaLike.request("/docs")).text();
+    for (const [name, file] of Object.entries(swaggerUi.files)) {
+      expect(page).toContain(
+        `https://cdn.jsdelivr.net/npm/swagger-ui-dist@${swaggerUi.version}/${name}" integrity="${file.integrity}"`,
+      );
+    }
+  });
+
+  it("pins the version and hashes of the installed swagger-ui-dist", async () => {
+    const dir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+    const installed = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
+    expect(swaggerUi.version).toBe(installed.version);
+    for (const [name, file] of Object.entries(swaggerUi.files)) {
+      const digest = createHash("sha384")
+        .update(await readFile(join(dir, name)))
+        .digest("base64");
+      expect(file.integrity, name).toBe(`sha384-${digest}`);
     }
   });
 

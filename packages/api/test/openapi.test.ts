@@ -1,5 +1,11 @@
-import { buildOpenApiDocument, createApp, createDeps, operations, parseConfig } from "@dodeck/api";
-import { problemCatalogue } from "@dodeck/core";
+import {
+  apiRoutes,
+  buildOpenApiDocument,
+  createApp,
+  createDeps,
+  parseConfig,
+  problemCatalogue,
+} from "@dodeck/api";
 import { createLocalJWKSet } from "jose";
 import { describe, expect, it } from "vitest";
 
@@ -31,7 +37,7 @@ describe("GET /openapi.json", () => {
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
   });
 
-  it("lists exactly the app's routes, /docs aside (an HTML page, absent in prod)", async () => {
+  it("lists exactly the app's routes, /docs aside (an HTML page and its assets, absent in prod)", async () => {
     for (const environment of ["local", "prod"]) {
       const app = appFor(environment);
       const doc = await fetchDocument(app);
@@ -45,7 +51,7 @@ describe("GET /openapi.json", () => {
       const routed = [
         ...new Set(
           app.routes
-            .filter((route) => route.method !== "ALL" && route.path !== "/docs")
+            .filter((route) => route.method !== "ALL" && !route.path.startsWith("/docs"))
             .map((route) => `${route.method} ${route.path}`),
         ),
       ].sort();
@@ -54,7 +60,7 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  it("marks every /v1 operation as needing a bearer token with a 401, and health routes as open", async () => {
+  it("marks every /v1 operation as needing a bearer token with a 401 and a 503, and health routes as open", async () => {
     const doc = await fetchDocument(appFor("local"));
     type Op = { security: unknown; responses: Record<string, unknown> };
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Op>>)) {
@@ -62,6 +68,7 @@ describe("GET /openapi.json", () => {
         if (path.startsWith("/v1/")) {
           expect(op.security, path).toEqual([{ bearer: [] }]);
           expect(op.responses["401"], path).toBeDefined();
+          expect(op.responses["503"], path).toBeDefined();
         } else {
           expect(op.security, path).toEqual([]);
         }
@@ -98,11 +105,15 @@ describe("GET /openapi.json", () => {
     for (const id of ["CreateDeck", "RenameDeck", "ShareDeck", "CreateDo", "UpdateDo"]) {
       expect(doc.components.schemas[id]?.additionalProperties, id).toBe(false);
     }
-    expect(doc.components.schemas.CreateDeck.properties.name).toMatchObject({
-      type: "string",
-      minLength: 1,
-      maxLength: 120,
-    });
+    // The server trims, then counts: the document says so with a pattern, not min/maxLength.
+    const name = doc.components.schemas.CreateDeck.properties.name;
+    expect(name).toMatchObject({ type: "string", pattern: expect.any(String) });
+    expect(name.maxLength).toBeUndefined();
+    const pattern = new RegExp(name.pattern, "u");
+    expect(pattern.test(` ${"x".repeat(120)} `)).toBe(true);
+    expect(pattern.test("x".repeat(121))).toBe(false);
+    expect(pattern.test("   ")).toBe(false);
+    expect(pattern.test("")).toBe(false);
   });
 
   it("resolves every $ref and lists every problem code in the Problem schema", async () => {
@@ -114,8 +125,15 @@ describe("GET /openapi.json", () => {
     });
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of new Set(refs)) {
-      const name = ref.replace("#/components/schemas/", "");
-      expect(doc.components.schemas[name], ref).toBeDefined();
+      expect(ref, ref).toMatch(/^#\//);
+      const target = ref
+        .slice(2)
+        .split("/")
+        .reduce(
+          (node: unknown, part) => (node as Record<string, unknown> | undefined)?.[part],
+          doc,
+        );
+      expect(target, ref).toBeDefined();
     }
     expect([...doc.components.schemas.Problem.properties.code.enum].sort()).toEqual(
       Object.keys(problemCatalogue).sort(),
@@ -123,11 +141,54 @@ describe("GET /openapi.json", () => {
   });
 
   it("is the same document the module builds, and names each operation once", () => {
-    const doc = buildOpenApiDocument({ version: "0.0.0" });
+    const doc = buildOpenApiDocument(apiRoutes, { version: "0.0.0" });
     const ids = Object.values(doc.paths).flatMap((ops) =>
       Object.values(ops).map((op) => (op as { operationId: string }).operationId),
     );
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(operations.length);
+    expect(ids).toHaveLength(apiRoutes.length);
+  });
+
+  it("gives components no $id (a fragment $id is invalid JSON Schema 2020-12)", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    expect(JSON.stringify(doc)).not.toMatch(/"\$id"/);
+  });
+
+  it("declares 500 on every operation, Retry-After on every 503 and X-Request-Id on every response", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    type Response = { headers?: Record<string, unknown>; content?: unknown };
+    for (const [path, ops] of Object.entries(
+      doc.paths as Record<string, Record<string, { responses: Record<string, Response> }>>,
+    )) {
+      for (const [method, op] of Object.entries(ops)) {
+        const where = `${method} ${path}`;
+        expect(op.responses["500"], where).toBeDefined();
+        for (const [status, response] of Object.entries(op.responses)) {
+          expect(response.headers?.["X-Request-Id"], `${where} ${status}`).toBeDefined();
+          if (status === "503") expect(response.headers?.["Retry-After"], where).toBeDefined();
+          if (status !== "204") expect(response.content, `${where} ${status}`).toBeDefined();
+        }
+      }
+    }
+    expect(doc.servers).toHaveLength(1);
+    expect(doc.components.responses.MethodNotAllowed.headers.Allow).toBeDefined();
+  });
+
+  it("types each problem response's code with exactly the codes of that status", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    const responses = doc.paths["/v1/decks/{deckId}/dos/{doId}"].patch.responses;
+    const codes = (status: string) =>
+      responses[status].content["application/problem+json"].schema.properties.code.enum;
+    expect(codes("404").sort()).toEqual(["deck_not_found", "do_not_found"]);
+    expect(codes("400").sort()).toEqual(["invalid_json", "no_updates_provided"]);
+    for (const [status, list] of Object.entries(responses) as [string, unknown][]) {
+      if (Number(status) < 400) continue;
+      const { content } = list as {
+        content: Record<string, { schema: { properties: { code: { enum: string[] } } } }>;
+      };
+      for (const code of content["application/problem+json"]!.schema.properties.code.enum) {
+        expect(String(problemCatalogue[code as keyof typeof problemCatalogue].status)).toBe(status);
+      }
+    }
   });
 });

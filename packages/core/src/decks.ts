@@ -1,17 +1,18 @@
 import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import {
+  planCreateDeck,
+  planDeleteMark,
+  planRename,
+  planShare,
+  planUnshare,
+  renamedDeck,
+  sharedDeck,
+} from "./deck-plans.ts";
 import { normalizeEmail } from "./emails.ts";
 import { AppError } from "./errors.ts";
-import {
-  accessItem,
-  collaboratorAccessKey,
-  deckItem,
-  keyOf,
-  nameLowerOf,
-  ownerAccessKey,
-  summaryFromAccessItem,
-} from "./items.ts";
+import { keyOf, nameLowerOf, summaryFromAccessItem } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import { limits } from "./limits.ts";
 import type {
@@ -108,40 +109,6 @@ export function createDeckService(options: ServiceOptions) {
     }
   }
 
-  function deckUpdate(
-    deck: Deck,
-    set: string,
-    values: Record<string, unknown>,
-    extra = "",
-  ): TransactItem {
-    return {
-      Update: {
-        TableName: table,
-        Key: keys.deck(deck.deckId),
-        UpdateExpression: `SET ${set}, #version = :nextVersion ${extra}`.trim(),
-        ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
-        ExpressionAttributeNames: { "#version": "version", ...namesIn(set) },
-        ExpressionAttributeValues: {
-          ":version": deck.version,
-          ":nextVersion": deck.version + 1,
-          ...values,
-        },
-      },
-    };
-  }
-
-  function rowCountUpdate(key: Key, count: number): TransactItem {
-    return {
-      Update: {
-        TableName: table,
-        Key: key,
-        UpdateExpression: "SET collaboratorCount = :count",
-        ConditionExpression: "attribute_exists(PK)",
-        ExpressionAttributeValues: { ":count": count },
-      },
-    };
-  }
-
   return {
     async create(caller: Caller, input: { name: string }): Promise<DeckDetail> {
       const at = now();
@@ -156,16 +123,7 @@ export function createDeckService(options: ServiceOptions) {
         deleting: false,
       };
       try {
-        await transact(store, [
-          {
-            Put: {
-              TableName: table,
-              Item: deckItem(deck),
-              ConditionExpression: "attribute_not_exists(PK)",
-            },
-          },
-          { Put: { TableName: table, Item: accessItem(ownerAccessKey(deck), deck, 0) } },
-        ]);
+        await transact(store, planCreateDeck(table, deck).TransactItems);
       } catch (error) {
         throw mapAwsError(error);
       }
@@ -237,48 +195,11 @@ export function createDeckService(options: ServiceOptions) {
 
     rename(caller: Caller, deckId: string, input: { name: string }): Promise<DeckDetail> {
       return mutateAsOwner(deckId, caller, (deck) => {
-        const renamed: Deck = {
-          ...deck,
-          name: input.name,
-          updatedAt: now(),
-          version: deck.version + 1,
+        const at = now();
+        return {
+          items: planRename(table, deck, input.name, at).TransactItems,
+          result: toDeckDetail(renamedDeck(deck, input.name, at), caller),
         };
-        const count = deck.collaborators.length;
-        const items: TransactItem[] = [
-          deckUpdate(deck, "#name = :name, nameLower = :nameLower, updatedAt = :now", {
-            ":name": renamed.name,
-            ":nameLower": nameLowerOf(renamed.name),
-            ":now": renamed.updatedAt,
-          }),
-        ];
-        const rowKeys: [Key, Key][] = [
-          [ownerAccessKey(deck), ownerAccessKey(renamed)],
-          ...deck.collaborators.map((email): [Key, Key] => [
-            collaboratorAccessKey(email, deck),
-            collaboratorAccessKey(email, renamed),
-          ]),
-        ];
-        // Rename writes new access rows and deletes old ones only when the key changes: a
-        // case-only rename keeps the keys, and two actions on one item would be rejected.
-        const keyChanges = nameLowerOf(deck.name) !== nameLowerOf(renamed.name);
-        for (const [oldKey, newKey] of rowKeys) {
-          if (keyChanges) {
-            items.push({ Delete: { TableName: table, Key: oldKey } });
-            items.push({ Put: { TableName: table, Item: accessItem(newKey, renamed, count) } });
-          } else {
-            items.push({
-              Update: {
-                TableName: table,
-                Key: oldKey,
-                UpdateExpression: "SET #name = :name",
-                ConditionExpression: "attribute_exists(PK)",
-                ExpressionAttributeNames: { "#name": "name" },
-                ExpressionAttributeValues: { ":name": renamed.name },
-              },
-            });
-          }
-        }
-        return { items, result: toDeckDetail(renamed, caller) };
       });
     },
 
@@ -293,35 +214,11 @@ export function createDeckService(options: ServiceOptions) {
             `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
           );
         }
-        const shared: Deck = {
-          ...deck,
-          collaborators: [...deck.collaborators, email],
-          updatedAt: now(),
-          version: deck.version + 1,
-        };
-        const count = shared.collaborators.length;
-        const items: TransactItem[] = [
-          deckUpdate(
-            deck,
-            "updatedAt = :now",
-            { ":now": shared.updatedAt, ":email": new Set([email]) },
-            "ADD collaborators :email",
-          ),
-          {
-            Put: {
-              TableName: table,
-              Item: accessItem(collaboratorAccessKey(email, deck), shared, count),
-              ConditionExpression: "attribute_not_exists(PK)",
-            },
-          },
-          rowCountUpdate(ownerAccessKey(deck), count),
-          ...deck.collaborators.map((other) =>
-            rowCountUpdate(collaboratorAccessKey(other, deck), count),
-          ),
-        ];
+        const at = now();
+        const items = planShare(table, deck, email, at).TransactItems;
         return {
           items,
-          result: toDeckDetail(shared, caller),
+          result: toDeckDetail(sharedDeck(deck, email, at), caller),
           explain: (reasons) =>
             reasons[1]?.Code === "ConditionalCheckFailed"
               ? new AppError("collaborator_exists")
@@ -334,20 +231,7 @@ export function createDeckService(options: ServiceOptions) {
       const email = normalizeEmail(rawEmail);
       return mutateAsOwner(deckId, caller, (deck) => {
         if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
-        const remaining = deck.collaborators.filter((other) => other !== email);
-        const items: TransactItem[] = [
-          deckUpdate(
-            deck,
-            "updatedAt = :now",
-            { ":now": now(), ":email": new Set([email]) },
-            "DELETE collaborators :email",
-          ),
-          { Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) } },
-          rowCountUpdate(ownerAccessKey(deck), remaining.length),
-          ...remaining.map((other) =>
-            rowCountUpdate(collaboratorAccessKey(other, deck), remaining.length),
-          ),
-        ];
+        const items = planUnshare(table, deck, email, now()).TransactItems;
         return { items, result: undefined };
       });
     },
@@ -368,16 +252,7 @@ export function createDeckService(options: ServiceOptions) {
       await mutateAsOwner(
         deckId,
         caller,
-        (deck) => ({
-          items: [
-            deckUpdate(deck, "deleting = :true", { ":true": true }),
-            { Delete: { TableName: table, Key: ownerAccessKey(deck) } },
-            ...deck.collaborators.map((email) => ({
-              Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
-            })),
-          ],
-          result: undefined,
-        }),
+        (deck) => ({ items: planDeleteMark(table, deck).TransactItems, result: undefined }),
         { deck: existing },
       );
       await purge(deckId);
@@ -445,10 +320,6 @@ function collaboratorEmailFor(
     throw new AppError("email_not_verified", "Verify your email address to list shared decks.");
   }
   return email;
-}
-
-function namesIn(expression: string): Record<string, string> {
-  return expression.includes("#name") ? { "#name": "name" } : {};
 }
 
 /** Jittered backoff between optimistic retries, short: contention on one deck is brief. */

@@ -1,52 +1,69 @@
 /**
- * The contract's problem codes (SPEC.md "Errors"), each with its HTTP status and title.
- * Core code throws `AppError(code)`; the API renders it as problem+json in one place.
+ * The domain's error codes: what went wrong in DoDeck's terms, with no HTTP in sight. The API
+ * maps each one (and its own transport codes: unauthorized, invalid_json, ...) to a status and
+ * title in its problem catalogue (packages/api/src/problem.ts), which must cover every code.
+ *
+ * `ErrorCodes` is an interface so that packages/api can add its transport codes by declaration
+ * merging and throw them as the same `AppError`; core's code never needs them.
  */
-export const problemCatalogue = {
-  unauthorized: { status: 401, title: "Unauthorized" },
-  email_required: { status: 403, title: "Email required" },
-  email_not_verified: { status: 403, title: "Email not verified" },
-  owner_only: { status: 403, title: "Only the deck's owner may do this" },
-  deck_not_found: { status: 404, title: "Deck not found" },
-  do_not_found: { status: 404, title: "Do not found" },
-  collaborator_exists: { status: 409, title: "Collaborator already added" },
-  collaborator_not_found: { status: 404, title: "Collaborator not found" },
-  collaborator_limit: { status: 409, title: "Collaborator limit reached" },
-  cannot_add_self: { status: 400, title: "Cannot add yourself as a collaborator" },
-  no_updates_provided: { status: 400, title: "No updates provided" },
-  validation_failed: { status: 422, title: "Validation failed" },
-  invalid_json: { status: 400, title: "Malformed JSON body" },
-  payload_too_large: { status: 413, title: "Payload too large" },
-  unsupported_media_type: { status: 415, title: "Unsupported media type" },
-  not_found: { status: 404, title: "Not found" },
-  method_not_allowed: { status: 405, title: "Method not allowed" },
-  service_unavailable: { status: 503, title: "Service unavailable" },
-  internal_error: { status: 500, title: "Internal server error" },
-} as const satisfies Record<string, { status: number; title: string }>;
+export interface ErrorCodes {
+  email_required: true;
+  email_not_verified: true;
+  owner_only: true;
+  deck_not_found: true;
+  do_not_found: true;
+  collaborator_exists: true;
+  collaborator_not_found: true;
+  collaborator_limit: true;
+  cannot_add_self: true;
+  no_updates_provided: true;
+  validation_failed: true;
+  service_unavailable: true;
+  internal_error: true;
+}
 
-export type ProblemCode = keyof typeof problemCatalogue;
+export type ErrorCode = keyof ErrorCodes;
+
+/** The codes core itself raises, for the API's catalogue to prove it covers them. */
+export const domainErrorCodes = [
+  "email_required",
+  "email_not_verified",
+  "owner_only",
+  "deck_not_found",
+  "do_not_found",
+  "collaborator_exists",
+  "collaborator_not_found",
+  "collaborator_limit",
+  "cannot_add_self",
+  "no_updates_provided",
+  "validation_failed",
+  "service_unavailable",
+  "internal_error",
+] as const satisfies readonly ErrorCode[];
+
+export type DomainErrorCode = (typeof domainErrorCodes)[number];
 
 export type FieldError = { path: string; message: string };
 
 export class AppError extends Error {
-  readonly code: ProblemCode;
-  readonly status: number;
+  readonly code: ErrorCode;
+  /** What a client is told; undefined means the code's title says it all. */
+  readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
-  /** Seconds a client should wait before retrying (503 only). */
+  /** Seconds a client should wait before retrying (service_unavailable only). */
   readonly retryAfter: number | undefined;
 
   constructor(
-    code: ProblemCode,
+    code: ErrorCode,
     detail?: string,
     options: { errors?: FieldError[]; retryAfter?: number; cause?: unknown } = {},
   ) {
-    super(detail ?? problemCatalogue[code].title, { cause: options.cause });
+    // The API renders a missing detail as the code's title; the message is for logs.
+    super(detail ?? code, { cause: options.cause });
     this.name = "AppError";
     this.code = code;
-    this.status = problemCatalogue[code].status;
+    this.detail = detail;
     this.errors = options.errors;
     this.retryAfter = options.retryAfter;
   }
 }
-
-export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

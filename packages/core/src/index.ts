@@ -1,5 +1,6 @@
 export * from "./access.ts";
 export * from "./cursor.ts";
+export * from "./deck-plans.ts";
 export * from "./decks.ts";
 export * from "./dos.ts";
 export * from "./emails.ts";

@@ -2,6 +2,7 @@ import { createLogger, parseConfig } from "@dodeck/api";
 import pkg from "../../../package.json" with { type: "json" };
 import { DEFAULT_DRAIN_TIMEOUT_MS, startNodeServer } from "./adapters/node.ts";
 import { trimInjectedSecrets } from "./adapters/secrets.ts";
+import { nodeDocsAssets } from "./docs-assets.ts";
 
 // The container entry: configured only by the environment (SPEC.md "Configuration").
 const config = (() => {
@@ -27,7 +28,8 @@ process.on("unhandledRejection", (reason) => {
   process.exit(1);
 });
 
-const running = await startNodeServer(config);
+// The container serves Swagger UI's files itself (copied beside the bundle): /docs works offline.
+const running = await startNodeServer(config, { overrides: { docsAssets: nodeDocsAssets() } });
 log("info", "listening", {
   url: running.url,
   environment: config.environment,

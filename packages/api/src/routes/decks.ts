@@ -1,9 +1,18 @@
 import type { DeckService, DoService } from "@dodeck/core";
-import { Hono } from "hono";
-import { type AppEnv, jsonBody, validate } from "../middleware.ts";
+import type { Hono } from "hono";
+import type { AppEnv } from "../middleware.ts";
+import type { ProblemCode } from "../problem.ts";
+import { defineRoute, mount } from "../route.ts";
 import {
+  CollaboratorParams,
   CreateDeckBody,
   CreateDoBody,
+  DeckDetail,
+  DeckParams,
+  DeckSummaryPage,
+  Do,
+  DoPage,
+  DoParams,
   ListDecksQuery,
   ListDosQuery,
   RenameDeckBody,
@@ -11,48 +20,168 @@ import {
   UpdateDoBody,
 } from "../schemas.ts";
 
+/** Any route that opens a deck: strangers get 404 (ids cannot be probed), unverified 403. */
+const opensDeck = ["email_not_verified", "deck_not_found"] as const satisfies ProblemCode[];
+const ownerOnly = [...opensDeck, "owner_only"] as const satisfies ProblemCode[];
+
+/**
+ * The deck, collaborator and do routes: each one definition, mounted with its handler below.
+ * A route's key is its operationId (the typed client's name for it).
+ */
+export const deckRoutes = {
+  createDeck: defineRoute({
+    method: "post",
+    path: "/v1/decks",
+    summary: "Create a deck",
+    tag: "decks",
+    auth: true,
+    body: CreateDeckBody,
+    success: { status: 201, description: "The new deck", schema: DeckDetail },
+  }),
+  listDecks: defineRoute({
+    method: "get",
+    path: "/v1/decks",
+    summary: "List decks: owned first, then shared, each by name (case-insensitive)",
+    tag: "decks",
+    auth: true,
+    query: ListDecksQuery,
+    success: { status: 200, description: "A page of deck summaries", schema: DeckSummaryPage },
+    problems: ["email_required", "email_not_verified"],
+  }),
+  getDeck: defineRoute({
+    method: "get",
+    path: "/v1/decks/{deckId}",
+    summary: "Read a deck",
+    tag: "decks",
+    auth: true,
+    params: DeckParams,
+    success: { status: 200, description: "The deck", schema: DeckDetail },
+    problems: opensDeck,
+  }),
+  renameDeck: defineRoute({
+    method: "patch",
+    path: "/v1/decks/{deckId}",
+    summary: "Rename a deck (owner only)",
+    tag: "decks",
+    auth: true,
+    params: DeckParams,
+    body: RenameDeckBody,
+    success: { status: 200, description: "The renamed deck", schema: DeckDetail },
+    problems: ownerOnly,
+  }),
+  deleteDeck: defineRoute({
+    method: "delete",
+    path: "/v1/decks/{deckId}",
+    summary: "Delete a deck with its dos and every access row (owner only)",
+    tag: "decks",
+    auth: true,
+    params: DeckParams,
+    success: { status: 204, description: "Deleted" },
+    problems: ownerOnly,
+  }),
+  shareDeck: defineRoute({
+    method: "post",
+    path: "/v1/decks/{deckId}/collaborators",
+    summary: "Share a deck with an email address (owner only)",
+    tag: "collaborators",
+    auth: true,
+    params: DeckParams,
+    body: ShareDeckBody,
+    success: { status: 201, description: "The shared deck", schema: DeckDetail },
+    problems: [...ownerOnly, "cannot_add_self", "collaborator_exists", "collaborator_limit"],
+  }),
+  unshareDeck: defineRoute({
+    method: "delete",
+    path: "/v1/decks/{deckId}/collaborators/{email}",
+    summary: "Stop sharing a deck with an email address (owner only)",
+    tag: "collaborators",
+    auth: true,
+    params: CollaboratorParams,
+    success: { status: 204, description: "Removed" },
+    problems: [...ownerOnly, "collaborator_not_found"],
+  }),
+  listDos: defineRoute({
+    method: "get",
+    path: "/v1/decks/{deckId}/dos",
+    summary: "List a deck's dos in creation order",
+    tag: "dos",
+    auth: true,
+    params: DeckParams,
+    query: ListDosQuery,
+    success: { status: 200, description: "A page of dos", schema: DoPage },
+    problems: opensDeck,
+  }),
+  createDo: defineRoute({
+    method: "post",
+    path: "/v1/decks/{deckId}/dos",
+    summary: "Add a do",
+    tag: "dos",
+    auth: true,
+    params: DeckParams,
+    body: CreateDoBody,
+    success: { status: 201, description: "The new do", schema: Do },
+    problems: opensDeck,
+  }),
+  updateDo: defineRoute({
+    method: "patch",
+    path: "/v1/decks/{deckId}/dos/{doId}",
+    summary: "Change a do's text or completion",
+    tag: "dos",
+    auth: true,
+    params: DoParams,
+    body: UpdateDoBody,
+    success: { status: 200, description: "The updated do", schema: Do },
+    problems: [...opensDeck, "do_not_found", "no_updates_provided"],
+  }),
+  deleteDo: defineRoute({
+    method: "delete",
+    path: "/v1/decks/{deckId}/dos/{doId}",
+    summary: "Delete a do",
+    tag: "dos",
+    auth: true,
+    params: DoParams,
+    success: { status: 204, description: "Deleted" },
+    problems: [...opensDeck, "do_not_found"],
+  }),
+};
+
 /** Each handler reads validated input, calls one core function and maps the result. */
-export function deckRoutes(decks: DeckService, dos: DoService) {
-  return new Hono<AppEnv>()
-    .post("/", jsonBody(), validate("json", CreateDeckBody), async (c) =>
-      c.json(await decks.create(c.var.caller, c.req.valid("json")), 201),
-    )
-    .get("/", validate("query", ListDecksQuery), async (c) =>
-      c.json(await decks.list(c.var.caller, c.req.valid("query"))),
-    )
-    .get("/:deckId", async (c) => c.json(await decks.get(c.var.caller, c.req.param("deckId"))))
-    .patch("/:deckId", jsonBody(), validate("json", RenameDeckBody), async (c) =>
-      c.json(await decks.rename(c.var.caller, c.req.param("deckId"), c.req.valid("json"))),
-    )
-    .delete("/:deckId", async (c) => {
-      await decks.remove(c.var.caller, c.req.param("deckId"));
-      return c.body(null, 204);
-    })
-    .post("/:deckId/collaborators", jsonBody(), validate("json", ShareDeckBody), async (c) =>
-      c.json(await decks.share(c.var.caller, c.req.param("deckId"), c.req.valid("json")), 201),
-    )
-    .delete("/:deckId/collaborators/:email", async (c) => {
-      await decks.unshare(c.var.caller, c.req.param("deckId"), c.req.param("email"));
-      return c.body(null, 204);
-    })
-    .get("/:deckId/dos", validate("query", ListDosQuery), async (c) =>
-      c.json(await dos.list(c.var.caller, c.req.param("deckId"), c.req.valid("query"))),
-    )
-    .post("/:deckId/dos", jsonBody(), validate("json", CreateDoBody), async (c) =>
-      c.json(await dos.create(c.var.caller, c.req.param("deckId"), c.req.valid("json")), 201),
-    )
-    .patch("/:deckId/dos/:doId", jsonBody(), validate("json", UpdateDoBody), async (c) =>
+export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoService) {
+  return mount(app, deckRoutes, {
+    createDeck: async (c) => c.json(await decks.create(c.var.caller, c.req.valid("json")), 201),
+    listDecks: async (c) => c.json(await decks.list(c.var.caller, c.req.valid("query")), 200),
+    getDeck: async (c) => c.json(await decks.get(c.var.caller, c.req.valid("param").deckId), 200),
+    renameDeck: async (c) =>
       c.json(
-        await dos.update(
-          c.var.caller,
-          c.req.param("deckId"),
-          c.req.param("doId"),
-          c.req.valid("json"),
-        ),
+        await decks.rename(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")),
+        200,
       ),
-    )
-    .delete("/:deckId/dos/:doId", async (c) => {
-      await dos.remove(c.var.caller, c.req.param("deckId"), c.req.param("doId"));
+    deleteDeck: async (c) => {
+      await decks.remove(c.var.caller, c.req.valid("param").deckId);
       return c.body(null, 204);
-    });
+    },
+    shareDeck: async (c) =>
+      c.json(
+        await decks.share(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")),
+        201,
+      ),
+    unshareDeck: async (c) => {
+      const { deckId, email } = c.req.valid("param");
+      await decks.unshare(c.var.caller, deckId, email);
+      return c.body(null, 204);
+    },
+    listDos: async (c) =>
+      c.json(await dos.list(c.var.caller, c.req.valid("param").deckId, c.req.valid("query")), 200),
+    createDo: async (c) =>
+      c.json(await dos.create(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")), 201),
+    updateDo: async (c) => {
+      const { deckId, doId } = c.req.valid("param");
+      return c.json(await dos.update(c.var.caller, deckId, doId, c.req.valid("json")), 200);
+    },
+    deleteDo: async (c) => {
+      const { deckId, doId } = c.req.valid("param");
+      await dos.remove(c.var.caller, deckId, doId);
+      return c.body(null, 204);
+    },
+  });
 }

@@ -1,7 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import type { Logger } from "@dodeck/api";
-import { limits, problemCatalogue } from "@dodeck/core";
+import { type Logger, type ProblemCode, problemCatalogue, transportLimits } from "@dodeck/api";
 
 /**
  * HTTP/1.1 connection hygiene for the Node adapter: what @hono/node-server leaves to the
@@ -18,7 +17,9 @@ import { limits, problemCatalogue } from "@dodeck/core";
  */
 export const LINGER_MS = 5_000;
 
-type Refusal = { status: number; code: string; title: string; detail: string };
+const entry = (code: ProblemCode) => ({ code, ...problemCatalogue[code] });
+
+type Refusal = { status: number; code: ProblemCode; title: string; detail: string };
 
 /**
  * Node answers malformed requests itself, before any request object exists, in plain text.
@@ -27,22 +28,16 @@ type Refusal = { status: number; code: string; title: string; detail: string };
  */
 const clientErrors: Record<string, Refusal> = {
   HPE_HEADER_OVERFLOW: {
-    status: 431,
-    code: "request_header_fields_too_large",
-    title: "Request header fields too large",
+    ...entry("request_header_fields_too_large"),
     detail: "The request's headers are too large.",
   },
   ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
-    code: "request_timeout",
-    title: "Request timeout",
+    ...entry("request_timeout"),
     detail: "The request was not received in time.",
   },
 };
 const badRequest: Refusal = {
-  status: 400,
-  code: "bad_request",
-  title: "Bad request",
+  ...entry("bad_request"),
   detail: "The request is not valid HTTP/1.1.",
 };
 
@@ -116,7 +111,7 @@ export function continueOnFirstRead(req: IncomingMessage, res: ServerResponse): 
  */
 export function refuseOversized(req: IncomingMessage, res: ServerResponse, log: Logger): boolean {
   const length = declaredLength(req);
-  if (length === undefined || length <= limits.bodyBytes) return false;
+  if (length === undefined || length <= transportLimits.bodyBytes) return false;
   const started = performance.now();
   const requestId = crypto.randomUUID();
   const status = problemCatalogue.payload_too_large.status;
@@ -124,7 +119,7 @@ export function refuseOversized(req: IncomingMessage, res: ServerResponse, log: 
     status,
     code: "payload_too_large",
     title: problemCatalogue.payload_too_large.title,
-    detail: `Request bodies are limited to ${limits.bodyBytes} bytes.`,
+    detail: `Request bodies are limited to ${transportLimits.bodyBytes} bytes.`,
   });
   closeLingering(req.socket);
   res.writeHead(status, {

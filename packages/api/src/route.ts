@@ -1,0 +1,104 @@
+import type { Context, Hono, MiddlewareHandler, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
+import type * as z from "zod";
+import { type AppEnv, jsonBody, validate } from "./middleware.ts";
+import type { ProblemCode } from "./problem.ts";
+
+export type Method = "get" | "post" | "patch" | "delete";
+
+type JsonSuccess = {
+  status: 200 | 201;
+  description: string;
+  schema: z.ZodType;
+  /** The handler returns a prepared Response (e.g. a cached document), not c.json(). */
+  raw?: true;
+};
+type EmptySuccess = { status: 204; description: string };
+
+/**
+ * One route, written once: everything the server does with a request before the handler
+ * (validation of params, query and JSON body; 415/400/422 on failure) and everything the
+ * OpenAPI document says about it derive from this object.
+ */
+export type RouteDefinition = {
+  method: Method;
+  /** OpenAPI form, `{name}` for parameters; mounted as Hono's `:name`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: "health" | "decks" | "collaborators" | "dos";
+  /**
+   * Needs a bearer token. /v1 routes do, and only they: the app authenticates `/v1/*` before
+   * any body is read (mount() refuses a definition that says otherwise).
+   */
+  auth: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** A JSON request body (required); adds the JSON content-type gate and the body problems. */
+  body?: z.ZodType;
+  success: JsonSuccess | EmptySuccess;
+  /** Codes the handler's core call can answer; the ones every route, auth or body can answer are added by the document builder. */
+  problems?: readonly ProblemCode[];
+  /** Extra response headers on success, by name, with their description. */
+  headers?: Record<string, string>;
+  middleware?: MiddlewareHandler<AppEnv>[];
+};
+
+export const defineRoute = <const R extends RouteDefinition>(route: R): R => route;
+
+/** A definition with its name, which is its OpenAPI operationId (and the client's). */
+export type NamedRoute = RouteDefinition & { operationId: string };
+
+export const named = (routes: Record<string, RouteDefinition>): NamedRoute[] =>
+  Object.entries(routes).map(([operationId, route]) => ({ ...route, operationId }));
+
+type Out<S> = S extends z.ZodType ? z.output<S> : never;
+type In<S> = S extends z.ZodType ? z.input<S> : never;
+
+/** What `c.req.valid(...)` returns inside the route's handler. */
+export type RouteInput<R extends RouteDefinition> = {
+  in: { json: In<R["body"]>; query: In<R["query"]>; param: In<R["params"]> };
+  out: { json: Out<R["body"]>; query: Out<R["query"]>; param: Out<R["params"]> };
+};
+
+/**
+ * The only responses a handler may return: its documented success, with the documented body
+ * type and status. Errors are thrown (AppError) and rendered by the app's one onError.
+ */
+export type RouteReply<R extends RouteDefinition> = R["success"] extends JsonSuccess
+  ? R["success"]["raw"] extends true
+    ? Response
+    : TypedResponse<JSONParsed<z.input<R["success"]["schema"]>>, R["success"]["status"], "json">
+  : TypedResponse<null, 204, "body">;
+
+export type RouteHandler<R extends RouteDefinition> = (
+  c: Context<AppEnv, string, RouteInput<R>>,
+) => RouteReply<R> | Promise<RouteReply<R>>;
+
+export type RouteHandlers<Routes extends Record<string, RouteDefinition>> = {
+  [K in keyof Routes]: RouteHandler<Routes[K]>;
+};
+
+export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
+
+/** Mounts each definition with its handler: middleware, then validators, then the handler. */
+export function mount<Routes extends Record<string, RouteDefinition>>(
+  app: Hono<AppEnv>,
+  routes: Routes,
+  handlers: RouteHandlers<Routes>,
+): Hono<AppEnv> {
+  for (const [name, route] of Object.entries(routes)) {
+    if (route.auth !== route.path.startsWith("/v1/")) {
+      throw new Error(`${name}: auth must be true exactly for /v1 routes`);
+    }
+    // The validators' own Env type is Hono's default; they read nothing of ours.
+    const chain = [...(route.middleware ?? [])] as MiddlewareHandler[];
+    if (route.params) chain.push(validate("param", route.params));
+    if (route.query) chain.push(validate("query", route.query));
+    if (route.body) chain.push(jsonBody() as MiddlewareHandler, validate("json", route.body));
+    chain.push(handlers[name as keyof Routes] as unknown as MiddlewareHandler);
+    const on = app.on as (method: string, path: string, ...handlers: MiddlewareHandler[]) => void;
+    on(route.method.toUpperCase(), honoPath(route.path), ...chain);
+  }
+  return app;
+}

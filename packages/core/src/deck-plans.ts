@@ -1,0 +1,219 @@
+import {
+  accessItem,
+  collaboratorAccessKey,
+  deckItem,
+  nameLowerOf,
+  ownerAccessKey,
+} from "./items.ts";
+import { type Key, keys } from "./keys.ts";
+import type { Deck } from "./model.ts";
+import type { TransactItem } from "./store.ts";
+
+/**
+ * The deck's multi-item writes as pure planners, like ElectroDB's `.params()`: each takes the
+ * deck as read (and the instant of the change) and returns the TransactWriteItems input,
+ * without sending it. Golden tests pin their output (test/deck-plans.test.ts); the services
+ * send them, conditioned on the version read, and re-plan on a lost race.
+ */
+export type TransactWritePlan = { TransactItems: TransactItem[] };
+
+/**
+ * `name` and `version` are DynamoDB reserved words, so expressions reach them through
+ * placeholders, passed explicitly by each planner (never found by scanning the expression).
+ */
+const NAME = { "#name": "name" };
+
+/** The deck after a rename, share or unshare: every multi-item write bumps the version. */
+export const renamedDeck = (deck: Deck, name: string, at: string): Deck => ({
+  ...deck,
+  name,
+  updatedAt: at,
+  version: deck.version + 1,
+});
+
+export const sharedDeck = (deck: Deck, email: string, at: string): Deck => ({
+  ...deck,
+  collaborators: [...deck.collaborators, email],
+  updatedAt: at,
+  version: deck.version + 1,
+});
+
+/**
+ * The deck item's update, applied only to the version that was read and never to a deck
+ * being deleted: a concurrent writer makes it fail instead of interleaving (position 0 of
+ * every plan below).
+ */
+function deckUpdate(
+  table: string,
+  deck: Deck,
+  set: string,
+  values: Record<string, unknown>,
+  names: Record<string, string> = {},
+  extra = "",
+): TransactItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: keys.deck(deck.deckId),
+      UpdateExpression: `SET ${set}, #version = :nextVersion ${extra}`.trim(),
+      ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
+      ExpressionAttributeNames: { "#version": "version", ...names },
+      ExpressionAttributeValues: {
+        ":version": deck.version,
+        ":nextVersion": deck.version + 1,
+        ...values,
+      },
+    },
+  };
+}
+
+/** Access rows carry the collaborator count a summary shows; it changes with each share. */
+function rowCountUpdate(table: string, key: Key, count: number): TransactItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: key,
+      UpdateExpression: "SET collaboratorCount = :count",
+      ConditionExpression: "attribute_exists(PK)",
+      ExpressionAttributeValues: { ":count": count },
+    },
+  };
+}
+
+/** A new deck and its owner's access row; the deck id must not exist yet. */
+export function planCreateDeck(table: string, deck: Deck): TransactWritePlan {
+  return {
+    TransactItems: [
+      {
+        Put: {
+          TableName: table,
+          Item: deckItem(deck),
+          ConditionExpression: "attribute_not_exists(PK)",
+        },
+      },
+      { Put: { TableName: table, Item: accessItem(ownerAccessKey(deck), deck, 0) } },
+    ],
+  };
+}
+
+/**
+ * Rename: the deck, and every access row (owner's and each collaborator's), whose sort key
+ * holds the lower-cased name. 1 + 2 × (1 + collaborators) actions when the key changes, which
+ * is what bounds collaborators per deck (limits.maxCollaborators).
+ */
+export function planRename(table: string, deck: Deck, name: string, at: string): TransactWritePlan {
+  const renamed = renamedDeck(deck, name, at);
+  const count = deck.collaborators.length;
+  const items: TransactItem[] = [
+    deckUpdate(
+      table,
+      deck,
+      "#name = :name, nameLower = :nameLower, updatedAt = :now",
+      { ":name": renamed.name, ":nameLower": nameLowerOf(renamed.name), ":now": at },
+      NAME,
+    ),
+  ];
+  const rowKeys: [Key, Key][] = [
+    [ownerAccessKey(deck), ownerAccessKey(renamed)],
+    ...deck.collaborators.map((email): [Key, Key] => [
+      collaboratorAccessKey(email, deck),
+      collaboratorAccessKey(email, renamed),
+    ]),
+  ];
+  // Rename writes new access rows and deletes old ones only when the key changes: a
+  // case-only rename keeps the keys, and two actions on one item would be rejected.
+  const keyChanges = nameLowerOf(deck.name) !== nameLowerOf(renamed.name);
+  for (const [oldKey, newKey] of rowKeys) {
+    if (keyChanges) {
+      items.push({ Delete: { TableName: table, Key: oldKey } });
+      items.push({ Put: { TableName: table, Item: accessItem(newKey, renamed, count) } });
+    } else {
+      items.push({
+        Update: {
+          TableName: table,
+          Key: oldKey,
+          UpdateExpression: "SET #name = :name",
+          ConditionExpression: "attribute_exists(PK)",
+          ExpressionAttributeNames: NAME,
+          ExpressionAttributeValues: { ":name": renamed.name },
+        },
+      });
+    }
+  }
+  return { TransactItems: items };
+}
+
+/**
+ * Share: add the email to the deck's set, put its access row (position 1: failing there means
+ * the collaborator already exists), and update the count on every other access row.
+ */
+export function planShare(table: string, deck: Deck, email: string, at: string): TransactWritePlan {
+  const shared = sharedDeck(deck, email, at);
+  const count = shared.collaborators.length;
+  return {
+    TransactItems: [
+      deckUpdate(
+        table,
+        deck,
+        "updatedAt = :now",
+        { ":now": at, ":email": new Set([email]) },
+        {},
+        "ADD collaborators :email",
+      ),
+      {
+        Put: {
+          TableName: table,
+          Item: accessItem(collaboratorAccessKey(email, deck), shared, count),
+          ConditionExpression: "attribute_not_exists(PK)",
+        },
+      },
+      rowCountUpdate(table, ownerAccessKey(deck), count),
+      ...deck.collaborators.map((other) =>
+        rowCountUpdate(table, collaboratorAccessKey(other, deck), count),
+      ),
+    ],
+  };
+}
+
+/** Unshare: remove the email from the set, delete its access row, recount the others. */
+export function planUnshare(
+  table: string,
+  deck: Deck,
+  email: string,
+  at: string,
+): TransactWritePlan {
+  const remaining = deck.collaborators.filter((other) => other !== email);
+  return {
+    TransactItems: [
+      deckUpdate(
+        table,
+        deck,
+        "updatedAt = :now",
+        { ":now": at, ":email": new Set([email]) },
+        {},
+        "DELETE collaborators :email",
+      ),
+      { Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) } },
+      rowCountUpdate(table, ownerAccessKey(deck), remaining.length),
+      ...remaining.map((other) =>
+        rowCountUpdate(table, collaboratorAccessKey(other, deck), remaining.length),
+      ),
+    ],
+  };
+}
+
+/**
+ * The first phase of a delete: mark the deck `deleting` (from then on it is gone for the API
+ * and no do can be created in it) and remove every access row, in one transaction.
+ */
+export function planDeleteMark(table: string, deck: Deck): TransactWritePlan {
+  return {
+    TransactItems: [
+      deckUpdate(table, deck, "deleting = :true", { ":true": true }),
+      { Delete: { TableName: table, Key: ownerAccessKey(deck) } },
+      ...deck.collaborators.map((email) => ({
+        Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
+      })),
+    ],
+  };
+}
