@@ -877,6 +877,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Collaborator limit reached (`collaborator_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "collaborator_limit";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -994,6 +1007,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "deck_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Collaborator limit reached (`collaborator_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "collaborator_limit";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1143,7 +1169,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Collaborator already added (`collaborator_exists`); Collaborator limit reached (`collaborator_limit`) */
+            /** @description Collaborator limit reached (`collaborator_limit`); Collaborator already added (`collaborator_exists`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1152,7 +1178,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "collaborator_exists" | "collaborator_limit";
+                        code: "collaborator_limit" | "collaborator_exists";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1282,6 +1308,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "deck_not_found" | "collaborator_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Collaborator limit reached (`collaborator_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "collaborator_limit";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };

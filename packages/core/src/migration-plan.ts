@@ -275,7 +275,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
     checks: [layout, rows, strays, orphans, dos],
     warnings: [
       {
-        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable, but renames and shares answer 409 collaborator_limit until the owner removes collaborators`,
+        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 98 collaborators also unshares and deletes) answer 409 collaborator_limit until the owner removes collaborators`,
         items: overBound,
       },
       {

@@ -23,6 +23,11 @@ import {
 /** Any route that opens a deck: strangers get 404 (ids cannot be probed), unverified 403. */
 const opensDeck = ["email_not_verified", "deck_not_found"] as const satisfies ProblemCode[];
 const ownerOnly = [...opensDeck, "owner_only"] as const satisfies ProblemCode[];
+/**
+ * Owner writes that touch every access row: on a deck the old service shared beyond DoDeck's
+ * bound (kept by the migration), they may not fit one transaction and answer 409.
+ */
+const ownerWrite = [...ownerOnly, "collaborator_limit"] as const satisfies ProblemCode[];
 
 /**
  * The deck, collaborator and do routes: each one definition, mounted with its handler below.
@@ -67,7 +72,7 @@ export const deckRoutes = {
     params: DeckParams,
     body: RenameDeckBody,
     success: { status: 200, description: "The renamed deck", schema: DeckDetail },
-    problems: ownerOnly,
+    problems: ownerWrite,
   }),
   deleteDeck: defineRoute({
     method: "delete",
@@ -77,7 +82,7 @@ export const deckRoutes = {
     auth: true,
     params: DeckParams,
     success: { status: 204, description: "Deleted" },
-    problems: ownerOnly,
+    problems: ownerWrite,
   }),
   shareDeck: defineRoute({
     method: "post",
@@ -88,7 +93,7 @@ export const deckRoutes = {
     params: DeckParams,
     body: ShareDeckBody,
     success: { status: 201, description: "The shared deck", schema: DeckDetail },
-    problems: [...ownerOnly, "cannot_add_self", "collaborator_exists", "collaborator_limit"],
+    problems: [...ownerWrite, "cannot_add_self", "collaborator_exists"],
   }),
   unshareDeck: defineRoute({
     method: "delete",
@@ -98,7 +103,7 @@ export const deckRoutes = {
     auth: true,
     params: CollaboratorParams,
     success: { status: 204, description: "Removed" },
-    problems: [...ownerOnly, "collaborator_not_found"],
+    problems: [...ownerWrite, "collaborator_not_found"],
   }),
   listDos: defineRoute({
     method: "get",
