@@ -1,7 +1,5 @@
 import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { defaultTableName } from "@dodeck/core";
 import {
   CopyRefused,
   copyTable,
@@ -12,6 +10,7 @@ import {
   verifyStoredTable,
   violationCount,
 } from "@dodeck/core/migration";
+import { tableFromEnv } from "./local-table.ts";
 
 /**
  * npm run migrate: bring a table the old Python service wrote into DoDeck's layout, in place.
@@ -47,15 +46,12 @@ if (!(rate > 0)) {
 }
 
 const fromTable = values["from-table"] ?? env.npm_config_from_table;
-const endpoint = env.DYNAMODB_ENDPOINT_URL ?? "http://127.0.0.1:8000";
-const tableName = env.TABLE_NAME || defaultTableName;
-const base = new DynamoDBClient({
-  region: env.AWS_REGION || "us-east-1",
-  maxAttempts: 5,
-  ...(endpoint
-    ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } }
-    : {}),
-});
+// Like db:setup: DynamoDB Local on port 8000 unless DYNAMODB_ENDPOINT_URL says otherwise.
+const {
+  client: base,
+  tableName,
+  where,
+} = tableFromEnv({ DYNAMODB_ENDPOINT_URL: "http://127.0.0.1:8000", ...env }, 5);
 const store = {
   client: DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } }),
   tableName,
@@ -65,7 +61,7 @@ const started = performance.now();
 const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
 try {
   console.log(
-    `migrate: table ${tableName} at ${endpoint || `AWS ${env.AWS_REGION ?? ""}`}${dryRun ? " (dry run: nothing is written)" : ""}`,
+    `migrate: table ${tableName} at ${where}${dryRun ? " (dry run: nothing is written)" : ""}`,
   );
   if (verifyOnly) {
     const verification = await verifyStoredTable(store);

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "@dodeck/core";
 import { ensureTable } from "@dodeck/core";
+import { scanTable } from "@dodeck/core/migration";
 import { inject } from "vitest";
 
 /** Counts the DynamoDB operations sent through a client, by command name. */
@@ -52,19 +53,6 @@ export async function createTestStore(prefix = "t"): Promise<Store & { counter: 
 }
 
 /** Every item in the table, for invariant checks after concurrency tests. */
-export async function scanAll(store: Store): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await store.client.send(
-      new ScanCommand({
-        TableName: store.tableName,
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+export function scanAll(store: Store): Promise<Record<string, unknown>[]> {
+  return scanTable(store);
 }

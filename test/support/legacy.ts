@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { type AttributeValue, BatchWriteItemCommand } from "@aws-sdk/client-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createDynamoClient } from "./dynamo.ts";
 import type { TestUser } from "./issuer.ts";
+import { writeItems } from "./legacy-generator.ts";
 
 /** A recorded answer of the old service. */
 export type Recorded = { request: string; status: number; body: unknown };
@@ -50,22 +53,17 @@ export function tokenUser(user: RecordedUser): TestUser {
     : { sub: user.sub, email: user.emailClaim, emailVerified: true };
 }
 
-/** Writes wire-JSON items as they are (no marshalling), 25 per batch, retrying leftovers. */
+/** Writes wire-JSON items (a Scan's AttributeValues) to a table, through the document client. */
 export async function loadWireItems(
   tableName: string,
   items: Record<string, AttributeValue>[],
 ): Promise<void> {
   const client = createDynamoClient();
   try {
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      while (requests.length > 0) {
-        const out = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }),
-        );
-        requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-      }
-    }
+    await writeItems(
+      { client: DynamoDBDocumentClient.from(client), tableName },
+      items.map((item) => unmarshall(item)),
+    );
   } finally {
     client.destroy();
   }
