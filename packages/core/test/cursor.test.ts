@@ -138,3 +138,13 @@ function encodeCursorRaw(value: { list: string; key: { PK: string; SK: string } 
   );
   return btoa(String.fromCharCode(...bytes));
 }
+
+describe("the cursor length guard", () => {
+  it("accepts a cursor of exactly 2,048 characters", () => {
+    let state = { list: "dos|D1", key: { PK: "DECK#D1", SK: "DO#" } };
+    while (encodeCursor(state).length < 2_048)
+      state = { ...state, key: { ...state.key, SK: `${state.key.SK}x` } };
+    expect(encodeCursor(state)).toHaveLength(2_048);
+    expect(decodeCursor(encodeCursor(state), expectation)).toEqual(state);
+  });
+});

@@ -38,3 +38,27 @@ describe("timestamps", () => {
     expect(keys[4]).toBe(keys[5]);
   });
 });
+
+describe("timestampOrderKey width", () => {
+  it("is 17 digits for every form, so string order is instant order", () => {
+    for (const stored of [
+      "2026-11-30T15:54:19+00:00",
+      "2026-11-30T15:54:19.000001+00:00",
+      "2026-11-30T15:54:19.999999+00:00",
+      "2026-11-30T15:54:19.5Z",
+      "1970-01-01T00:00:00.000001+00:00",
+      "not a timestamp",
+    ]) {
+      expect(timestampOrderKey(stored), stored).toMatch(/^\d{17}$/);
+    }
+    expect(timestampOrderKey("2026-11-30T15:54:19.000999+00:00")).toBe(
+      `${String(Date.parse("2026-11-30T15:54:19Z")).padStart(14, "0")}999`,
+    );
+  });
+
+  it("sorts what is not a timestamp after every instant", () => {
+    expect(
+      timestampOrderKey("garbage") > timestampOrderKey("9999-12-31T23:59:59.999999+00:00"),
+    ).toBe(true);
+  });
+});

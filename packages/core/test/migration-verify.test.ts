@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import { keys } from "../src/keys.ts";
+import {
+  type Item,
+  kindOf,
+  planMigration,
+  sameItem,
+  snapshotOf,
+  verifyTable,
+  violationCount,
+} from "../src/migration-plan.ts";
+
+const D = "507c7963-1c48-4437-8174-71eb0c4bb5c4";
+const O = "6cb03f22-09e1-46f9-b5c2-55a81ab500e5";
+const X = "e399b45b-4631-445a-88a6-59daecb74fd2";
+const deck: Item = {
+  PK: `DECK#${D}`,
+  SK: "DECK",
+  type: "deck",
+  deckId: D,
+  name: "Groceries",
+  nameLower: "groceries",
+  ownerSub: "auth0|alice",
+  collaborators: new Set(["bob@example.com"]),
+  createdAt: "2026-11-30T15:54:18.513Z",
+  updatedAt: "2026-11-30T15:54:19.105Z",
+  version: 3,
+};
+const row = (PK: string): Item => ({
+  PK,
+  SK: `DECK#groceries#${D}`,
+  type: "access",
+  deckId: D,
+  name: "Groceries",
+  collaboratorCount: 1,
+});
+const ownerRow = row("ACCESS#USER#auth0|alice");
+const bobRow = row("ACCESS#EMAIL#bob@example.com");
+const aDo: Item = {
+  PK: `DECK#${D}`,
+  SK: `DO#${X}`,
+  doId: X,
+  deckId: D,
+  text: "Milk",
+  completed: false,
+  createdAt: "2026-11-30T15:54:19.236360+00:00",
+  updatedAt: "2026-11-30T15:54:19+00:00",
+};
+const healthy = [deck, ownerRow, bobRow, aDo];
+
+/** The violations of one check, by the start of its name. */
+function violationsOf(items: Item[], check: string): string[] {
+  const found = verifyTable(snapshotOf(items)).checks.find((c) => c.name.startsWith(check));
+  if (!found) throw new Error(`no check named ${check}`);
+  return found.violations;
+}
+const warningsOf = (items: Item[], warning: string) =>
+  verifyTable(snapshotOf(items)).warnings.find((w) => w.name.startsWith(warning))?.items;
+
+describe("verifyTable", () => {
+  it("passes a healthy table, counting every item by kind and every check's items", () => {
+    const verification = verifyTable(
+      snapshotOf([...healthy, { ...keys.copiedFrom("Old"), at: "x" }]),
+    );
+    expect(violationCount(verification)).toBe(0);
+    expect(verification.counts).toEqual({
+      deck: 1,
+      do: 1,
+      ownerRow: 1,
+      collaboratorRow: 1,
+      marker: 1,
+      other: 0,
+    });
+    expect(verification.checks.map((check) => [check.name, check.checked])).toEqual([
+      ["deck items are in DoDeck's layout", 1],
+      ["each live deck has its owner row and one row per collaborator, matching the deck", 2],
+      ["no access row is stale (old name, removed collaborator) or orphaned (deck gone)", 2],
+      ["every do belongs to an existing deck", 1],
+      ["do items are well-formed (ids, text, completed, timestamps)", 1],
+    ]);
+    expect(verification.warnings.every((warning) => warning.items.length === 0)).toBe(true);
+  });
+
+  it.each([
+    ["type", { type: undefined }, "no type"],
+    ["version", { version: undefined }, "no version"],
+    ["version 0", { version: 0 }, "no version"],
+    ["deckId", { deckId: O }, "deckId differs from its key"],
+    ["name", { name: "" }, "no name"],
+    ["nameLower", { nameLower: "GROCERIES" }, "nameLower differs from name"],
+    ["ownerSub", { ownerSub: "" }, "no ownerSub"],
+    ["ownerSub type", { ownerSub: 7 }, "no ownerSub"],
+    [
+      "collaborators map",
+      { collaborators: { "bob@example.com": {} } },
+      "collaborators is not a non-empty string set",
+    ],
+    ["empty set", { collaborators: new Set() }, "collaborators is not a non-empty string set"],
+    ["createdAt", { createdAt: "yesterday" }, "createdAt is not a timestamp"],
+    ["updatedAt", { updatedAt: 5 }, "updatedAt is not a timestamp"],
+  ])("flags a deck whose %s is wrong", (_, change, problem) => {
+    const violations = violationsOf([{ ...deck, ...change }, ownerRow, bobRow], "deck items");
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toContain(problem);
+  });
+
+  it("flags a deck id that neither service could have minted", () => {
+    const odd = { ...deck, PK: "DECK#odd", deckId: "odd" };
+    expect(violationsOf([odd], "deck items")[0]).toContain("id is neither a ULID nor a UUID");
+  });
+
+  it("flags a missing row and a row that differs from its deck", () => {
+    expect(violationsOf([deck, ownerRow], "each live deck")).toEqual([
+      `deck ${D}: missing ACCESS#EMAIL#bob@example.com / DECK#groceries#${D}`,
+    ]);
+    expect(
+      violationsOf([deck, ownerRow, { ...bobRow, collaboratorCount: 0 }], "each live deck"),
+    ).toEqual([
+      `deck ${D}: ACCESS#EMAIL#bob@example.com / DECK#groceries#${D} differs from the deck`,
+    ]);
+  });
+
+  it("flags stale and orphan rows, and expects no rows for a deck being deleted", () => {
+    const stale = { ...ownerRow, SK: `DECK#old#${D}` };
+    const orphan = { ...ownerRow, SK: `DECK#gone#${O}`, deckId: O };
+    expect(violationsOf([...healthy, stale, orphan], "no access row")).toEqual([
+      `ACCESS#USER#auth0|alice / DECK#old#${D} (stale)`,
+      `ACCESS#USER#auth0|alice / DECK#gone#${O} (orphan)`,
+    ]);
+    const deleting = { ...deck, deleting: true };
+    expect(violationsOf([deleting, ownerRow], "no access row")).toHaveLength(1);
+    expect(violationsOf([deleting, aDo], "each live deck")).toEqual([]);
+    expect(warningsOf([deleting, aDo], "decks still being deleted")).toEqual([D]);
+  });
+
+  it("flags a do whose deck is gone, and every malformed do field", () => {
+    expect(violationsOf([aDo], "every do belongs")).toEqual([`do DECK#${D} / DO#${X}`]);
+    const cases: [Item, string][] = [
+      [{ doId: O }, "doId differs from its key"],
+      [{ deckId: O }, "deckId differs from its key"],
+      [{ text: 1 }, "no text"],
+      [{ completed: "yes" }, "completed is not a boolean"],
+      [{ createdAt: "2026-11-30" }, "createdAt is not a timestamp"],
+      [{ updatedAt: undefined }, "updatedAt is not a timestamp"],
+    ];
+    for (const [change, problem] of cases) {
+      const violations = violationsOf([deck, ownerRow, bobRow, { ...aDo, ...change }], "do items");
+      expect(violations, problem).toEqual([`do DECK#${D} / DO#${X}: ${problem}`]);
+    }
+    const odd = { ...aDo, SK: "DO#odd", doId: "odd" };
+    expect(violationsOf([deck, ownerRow, bobRow, odd], "do items")[0]).toContain(
+      "neither a ULID nor a UUID",
+    );
+  });
+
+  it("warns about decks over the bound, empty texts and items neither service writes", () => {
+    const emails = Array.from({ length: 49 }, (_, i) => `g${i}@example.com`);
+    const crowded = { ...deck, collaborators: new Set(emails) };
+    expect(warningsOf([crowded], "decks over the collaborator bound")).toEqual([
+      `${D} (49 collaborators)`,
+    ]);
+    const fortyEight = { ...deck, collaborators: new Set(emails.slice(0, 48)) };
+    expect(warningsOf([fortyEight], "decks over the collaborator bound")).toEqual([]);
+    expect(warningsOf([...healthy, { ...aDo, text: "" }], "dos with empty text")).toEqual([X]);
+    const stray = { PK: "SOMETHING", SK: "ELSE" };
+    expect(warningsOf([...healthy, stray], "items neither service writes")).toEqual([
+      "SOMETHING / ELSE",
+    ]);
+    expect(violationCount(verifyTable(snapshotOf([...healthy, stray])))).toBe(0);
+  });
+});
+
+describe("kindOf", () => {
+  it.each([
+    [{ PK: `DECK#${D}`, SK: "DECK" }, "deck"],
+    [{ PK: `DECK#${D}`, SK: `DO#${X}` }, "do"],
+    [{ PK: `DECK#${D}`, SK: "STATS" }, "other"],
+    [{ PK: "ACCESS#USER#auth0|a", SK: `DECK#x#${D}` }, "ownerRow"],
+    [{ PK: "ACCESS#EMAIL#a@b.c", SK: `DECK#x#${D}` }, "collaboratorRow"],
+    [keys.copiedFrom("Old"), "marker"],
+    [{ PK: "HEALTH", SK: "HEALTH" }, "other"],
+  ])("classifies %j as %s", (item, kind) => expect(kindOf(item)).toBe(kind));
+});
+
+describe("planMigration on DoDeck's own decks", () => {
+  it("rewrites a DoDeck deck that drifted with the next version, and leaves a deleting deck alone", () => {
+    const drifted = { ...deck, nameLower: "GROCERIES" };
+    const [change] = planMigration(snapshotOf([drifted, ownerRow, bobRow]), "T");
+    expect(change?.actions).toHaveLength(1);
+    expect(change?.actions[0]?.Put?.Item).toMatchObject({ nameLower: "groceries", version: 4 });
+    expect(change?.actions[0]?.Put?.ConditionExpression).toBe("#version = :seenVersion");
+    expect(planMigration(snapshotOf([{ ...deck, deleting: true }]), "T")).toEqual([]);
+  });
+});
+
+describe("sameItem", () => {
+  it("compares sets by members and nested maps by value", () => {
+    expect(sameItem({ a: new Set(["x", "y"]) }, { a: new Set(["y", "x"]) })).toBe(true);
+    expect(sameItem({ a: new Set(["x"]) }, { a: new Set(["x", "y"]) })).toBe(false);
+    expect(sameItem({ a: new Set(["x", "z"]) }, { a: new Set(["x", "y"]) })).toBe(false);
+    expect(sameItem({ a: new Set(["x"]) }, { a: { x: true } })).toBe(false);
+    expect(sameItem({ a: { b: 1 } }, { a: { b: 1 } })).toBe(true);
+    expect(sameItem({ a: { b: 1 } }, { a: { b: 2 } })).toBe(false);
+    expect(sameItem({ a: null }, { a: {} })).toBe(false);
+    expect(sameItem({ a: 1 }, { a: 1, b: undefined })).toBe(true);
+  });
+});
