@@ -55,11 +55,11 @@ const Email = z
   .refine((value) => value.length <= limits.email.max, {
     message: `Must be at most ${limits.email.max} characters`,
   })
-  // Only ASCII letters are lower-cased: Unicode lowering would let look-alikes match.
+  // Case-insensitive without look-alikes: the Kelvin sign is not folded to "k" (normalizeEmail).
   .overwrite(normalizeEmail)
   .pipe(z.email({ pattern: emailPattern, message: "Invalid email address" }))
   .meta({
-    description: `Email address; ASCII letters compare case-insensitively; at most ${limits.email.max} characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
+    description: `Email address, compared case-insensitively (letter-like symbols such as the Kelvin sign are not folded); at most ${limits.email.max} characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
     pattern: `^\\s*(?=\\S{3,${limits.email.max}}\\s*$)[^\\s@]+@[^\\s@]+\\s*$`,
     examples: ["friend@example.com"],
   });

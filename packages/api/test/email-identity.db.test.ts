@@ -8,8 +8,9 @@ beforeAll(async () => {
 });
 
 /**
- * Emails are compared with only ASCII A–Z lower-cased (SPEC v1.1 "Legacy data and identity"):
- * Unicode case mapping would let a look-alike address reach someone else's shared decks.
+ * Emails are compared case-insensitively without look-alikes (SPEC v1.1 "Legacy data and
+ * identity"): plain Unicode case mapping would let a look-alike address reach someone else's
+ * shared decks.
  */
 describe("email identity", () => {
   it("gives a Kelvin-sign look-alike of a collaborator's address nothing of the shared deck", async () => {
@@ -27,6 +28,17 @@ describe("email identity", () => {
     expect(shared.body.items).toEqual([]);
     const kate = { sub: "auth0|kate", email: "Kate@Example.com" };
     expect((await t.call(kate, "GET", `/v1/decks/${deckId}`)).status).toBe(200);
+  });
+
+  it("matches an accented capital in the claim with the address the old service stored lowered", async () => {
+    const deckId = await createDeck(t, users.owner, "Pour Émile");
+    await share(t, deckId, "émile@example.com", users.owner);
+    const emile = { sub: "auth0|emile", email: "Émile@Example.com" };
+    expect((await t.call(emile, "GET", `/v1/decks/${deckId}`)).status).toBe(200);
+    const again = await t.call(users.owner, "POST", `/v1/decks/${deckId}/collaborators`, {
+      email: "ÉMILE@EXAMPLE.COM",
+    });
+    expectProblem(again, 409, "collaborator_exists");
   });
 
   it("keeps a look-alike address distinct when sharing, so both can be collaborators", async () => {

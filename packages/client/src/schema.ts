@@ -315,7 +315,7 @@ export type components = {
         };
         ShareDeck: {
             /**
-             * @description Email address; ASCII letters compare case-insensitively; at most 254 characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.
+             * @description Email address, compared case-insensitively (letter-like symbols such as the Kelvin sign are not folded); at most 254 characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.
              * @example friend@example.com
              */
             email: string;

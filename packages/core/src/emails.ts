@@ -1,11 +1,23 @@
 /**
- * How DoDeck compares email addresses: trimmed, with only ASCII `A`–`Z` lower-cased.
- * `toLowerCase()` would map look-alikes such as the Kelvin sign (U+212A) to `k`, so a token for
- * "\u212Aate@example.com" would open decks shared with "kate@example.com".
+ * How DoDeck compares email addresses: trimmed, case-insensitive, without look-alikes.
+ * Plain `toLowerCase()` maps symbols that only look like letters onto letters: the Kelvin sign
+ * (U+212A) becomes "k", so a token for "\u212Aate@example.com" would open decks shared with
+ * "kate@example.com". So a capital is lowered only when it and its lower case are one exact
+ * pair (A/a, É/é, Ж/ж); the Kelvin, Ångström (U+212B) and Ohm (U+2126) signs, and capitals whose
+ * lower case is several characters (İ), stay as they are and match nothing else. Accented
+ * capitals are still lowered because the old service stored every address with Python's full
+ * lowering: "Émile@Example.com" must keep matching a deck it shared with "émile@example.com".
  */
 export function normalizeEmail(email: string): string {
-  // Stryker disable next-line Regex: equivalent, one letter at a time lowers the same.
-  return email.trim().replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+  let normalized = "";
+  for (const char of email.trim()) normalized += lowerIfExactPair(char);
+  return normalized;
+}
+
+function lowerIfExactPair(char: string): string {
+  const lower = char.toLowerCase();
+  if (lower === char || lower.toUpperCase() !== char) return char;
+  return [...lower].length === 1 ? lower : char;
 }
 
 // RFC 5322 dot-atom local part and a dotted domain, both allowing non-ASCII (RFC 6531), as the
