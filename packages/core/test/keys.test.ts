@@ -15,6 +15,11 @@ describe("keys", () => {
     expect(keys.deckSortKey).toBe("DECK");
   });
 
+  it("lists decks being deleted in one known partition, keyed by deck id", () => {
+    expect(keys.pendingDeletion("d1")).toEqual({ PK: "DELETING", SK: "DECK#d1" });
+    expect(keys.pendingDeletionPartition).toBe("DELETING");
+  });
+
   it("builds the owner access row key from sub, lower-cased name and deck id", () => {
     expect(keys.ownerAccess("auth0|u1", "focus", "d1")).toEqual({
       PK: "ACCESS#USER#auth0|u1",
