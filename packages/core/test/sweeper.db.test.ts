@@ -1,4 +1,4 @@
-import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestStore, scanAll } from "../../../test/support/dynamo.ts";
 import {
@@ -9,6 +9,7 @@ import {
   type Store,
   sweepDeletions,
 } from "../src/index.ts";
+import { migrateTable } from "../src/migration.ts";
 import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
 
 const { owner, friend } = callers;
@@ -154,5 +155,20 @@ describe("the sweeper", () => {
     const report = await sweepDeletions(store, { now: later(10), stopAt: Date.now() - 1 });
     expect(report.deferred).toContain(deckId);
     expect(itemsOf(await scanAll(store), deckId).length).toBeGreaterThan(0);
+  });
+
+  it("finds a deck marked deleting before it existed once the migration has listed it", async () => {
+    const deckId = await interruptedDelete(40, 0);
+    // As DoDeck left it before this change: marked, with no pending-deletion entry.
+    await store.client.send(
+      new DeleteCommand({ TableName: store.tableName, Key: keys.pendingDeletion(deckId) }),
+    );
+    expect((await sweepDeletions(store, { now: later(10) })).finished).not.toContain(deckId);
+    const report = await migrateTable(store);
+    expect(report.applied.pendingDeletionListed).toBe(1);
+    expect(report.verification.checks.flatMap((check) => check.violations)).toEqual([]);
+    const swept = await sweepDeletions(store, { now: later(10) });
+    expect(swept.finished).toContain(deckId);
+    expect(itemsOf(await scanAll(store), deckId)).toEqual([]);
   });
 });
