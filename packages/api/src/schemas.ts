@@ -1,4 +1,4 @@
-import { emailPattern, limits, normalizeEmail } from "@dodeck/core";
+import { emailPattern, limits, nameLowerOf, normalizeEmail, utf8Bytes } from "@dodeck/core";
 import * as z from "zod";
 import { type ProblemCode, problemCatalogue } from "./problem.ts";
 
@@ -32,11 +32,14 @@ function trimmedText(max: number, description: string, example: string) {
     });
 }
 
+/** Its lower-cased form is part of the access rows' sort key: bounded in bytes as well. */
 const DeckName = trimmedText(
   limits.deckName.max,
   `Deck name: 1–${limits.deckName.max} characters after trimming surrounding whitespace`,
   "Groceries",
-);
+).refine((value) => utf8Bytes(nameLowerOf(value)) <= limits.keyBytes.deckName, {
+  message: `Must be at most ${limits.keyBytes.deckName} bytes in UTF-8 once lower-cased`,
+});
 
 const DoText = trimmedText(
   limits.doText.max,
@@ -55,11 +58,15 @@ const Email = z
   .refine((value) => value.length <= limits.email.max, {
     message: `Must be at most ${limits.email.max} characters`,
   })
+  // It becomes a partition key (`ACCESS#EMAIL#{email}`); SMTP bounds an address in octets.
+  .refine((value) => utf8Bytes(value) <= limits.keyBytes.email, {
+    message: `Must be at most ${limits.keyBytes.email} bytes in UTF-8`,
+  })
   // Only ASCII letters are lower-cased: Unicode lowering would let look-alikes match.
   .overwrite(normalizeEmail)
   .pipe(z.email({ pattern: emailPattern, message: "Invalid email address" }))
   .meta({
-    description: `Email address; ASCII letters compare case-insensitively; at most ${limits.email.max} characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
+    description: `Email address; ASCII letters compare case-insensitively; at most ${limits.email.max} characters and ${limits.keyBytes.email} bytes in UTF-8 after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
     pattern: `^\\s*(?=\\S{3,${limits.email.max}}\\s*$)[^\\s@]+@[^\\s@]+\\s*$`,
     examples: ["friend@example.com"],
   });
@@ -96,8 +103,14 @@ export const ListDecksQuery = z.object({
   search: z
     .string()
     .max(limits.search.max)
+    // Part of the Query's sort-key prefix once lower-cased.
+    .refine((value) => utf8Bytes(nameLowerOf(value.trim())) <= limits.keyBytes.search, {
+      message: `Must be at most ${limits.keyBytes.search} bytes in UTF-8 once lower-cased`,
+    })
     .optional()
-    .meta({ description: "Case-insensitive prefix of the deck name" }),
+    .meta({
+      description: `Case-insensitive prefix of the deck name (at most ${limits.search.max} characters)`,
+    }),
   visibility: z
     .enum(["mine", "shared", "all"])
     .default("all")

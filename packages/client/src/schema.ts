@@ -315,7 +315,7 @@ export type components = {
         };
         ShareDeck: {
             /**
-             * @description Email address; ASCII letters compare case-insensitively; at most 254 characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.
+             * @description Email address; ASCII letters compare case-insensitively; at most 254 characters and 254 bytes in UTF-8 after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.
              * @example friend@example.com
              */
             email: string;
@@ -518,7 +518,7 @@ export interface operations {
     listDecks: {
         parameters: {
             query?: {
-                /** @description Case-insensitive prefix of the deck name */
+                /** @description Case-insensitive prefix of the deck name (at most 120 characters) */
                 search?: string;
                 /** @description Owned decks, shared ones, or both (shared need a verified email) */
                 visibility?: "mine" | "shared" | "all";
