@@ -78,12 +78,16 @@ const Cursor = z
   .optional()
   .meta({ description: "The `nextCursor` of the previous page" });
 
-const Limit = z.coerce
-  .number()
-  .int()
-  .min(limits.page.min)
-  .max(limits.page.max)
-  .default(limits.page.default)
+/**
+ * Decimal digits only: `z.coerce.number()` is `Number()`, which reads "0x10" as 16, "1e1" as
+ * 10 and " 16" or "" as numbers too. Anything else reaches the number schema as a string (422).
+ * The document is the same as the coerced schema's: an integer with its bounds and default.
+ */
+const Limit = z
+  .preprocess(
+    (value) => (typeof value === "string" && /^[0-9]{1,4}$/.test(value) ? Number(value) : value),
+    z.number().int().min(limits.page.min).max(limits.page.max).default(limits.page.default),
+  )
   .meta({
     description: `Page size, ${limits.page.min}–${limits.page.max} (default ${limits.page.default})`,
   });
