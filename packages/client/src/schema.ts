@@ -206,14 +206,14 @@ export type components = {
     schemas: {
         CreateDeck: {
             /**
-             * @description Deck name: 1–120 characters after trimming surrounding whitespace
+             * @description Deck name: 1–120 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Groceries
              */
             name: string;
         };
         CreateDo: {
             /**
-             * @description Do text: 1–1000 characters after trimming surrounding whitespace
+             * @description Do text: 1–1000 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Buy oat milk
              */
             text: string;
@@ -308,7 +308,7 @@ export type components = {
         };
         RenameDeck: {
             /**
-             * @description Deck name: 1–120 characters after trimming surrounding whitespace
+             * @description Deck name: 1–120 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Groceries
              */
             name: string;
@@ -323,7 +323,7 @@ export type components = {
         /** @description At least one of text and completed (else 400 no_updates_provided) */
         UpdateDo: {
             /**
-             * @description Do text: 1–1000 characters after trimming surrounding whitespace
+             * @description Do text: 1–1000 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Buy oat milk
              */
             text?: string;
