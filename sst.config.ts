@@ -23,6 +23,7 @@ export default $config({
     const { buildLambdaBundle } = await import("./stacks/lambda-bundle.ts");
     const { createService } = await import("./stacks/service.ts");
     const { createAlarms } = await import("./stacks/alarms.ts");
+    const { createSweeper } = await import("./stacks/sweeper.ts");
 
     const compute = process.env.DODECK_COMPUTE;
     const policy = stagePolicy(
@@ -35,7 +36,11 @@ export default $config({
     const bundle = policy.compute.lambda && !$dev ? await buildLambdaBundle() : undefined;
     const api = policy.compute.lambda ? createApi(policy, table, secrets, bundle) : undefined;
     const service = policy.compute.container ? createService(policy, table, secrets) : undefined;
-    const alarmTopic = createAlarms(policy, { api, service, table });
+    // Deployed stages only: under `sst dev`, `npm run sweep` does the job against DynamoDB Local.
+    const sweeper = $dev
+      ? undefined
+      : createSweeper(policy, table, await buildLambdaBundle("sweeper"));
+    const alarmTopic = createAlarms(policy, { api, service, sweeper, table });
 
     return {
       api: api?.gateway.url,

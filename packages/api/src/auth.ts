@@ -1,5 +1,5 @@
 import type { Caller } from "@dodeck/core";
-import { AppError, normalizeEmail } from "@dodeck/core";
+import { AppError, limits, normalizeEmail, utf8Bytes } from "@dodeck/core";
 import { createLocalJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { Logger } from "./logger.ts";
 
@@ -83,11 +83,20 @@ function callerFrom(payload: JWTPayload, namespace: string): Caller {
   if (typeof payload.sub !== "string" || payload.sub.length === 0) {
     throw unauthorized("The token's subject must be a string.");
   }
-  const email = payload[`${namespace}email`] ?? payload.email;
+  // The subject becomes a partition key (`ACCESS#USER#{sub}`): one DynamoDB would refuse is
+  // not a user DoDeck can serve.
+  if (utf8Bytes(payload.sub) > limits.keyBytes.sub) {
+    throw unauthorized(`The token's subject is longer than ${limits.keyBytes.sub} bytes.`);
+  }
+  const claim = payload[`${namespace}email`] ?? payload.email;
   const verified = payload[`${namespace}email_verified`] ?? payload.email_verified;
+  const email = typeof claim === "string" ? normalizeEmail(claim) : "";
   return {
     sub: payload.sub,
-    email: typeof email === "string" && email.length > 0 ? normalizeEmail(email) : undefined,
+    // An address longer than any collaborator's (254 bytes) can match no share and would be
+    // refused as a partition key: the caller is served as one without an email (own decks;
+    // 403 email_required for shared ones), not with a 500 or a 422 about a request field.
+    email: email.length > 0 && utf8Bytes(email) <= limits.keyBytes.email ? email : undefined,
     emailVerified: verified === true,
   };
 }

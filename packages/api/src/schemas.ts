@@ -1,4 +1,4 @@
-import { emailPattern, limits, normalizeEmail } from "@dodeck/core";
+import { emailPattern, limits, nameLowerOf, normalizeEmail, utf8Bytes } from "@dodeck/core";
 import * as z from "zod";
 import { type ProblemCode, problemCatalogue } from "./problem.ts";
 
@@ -9,6 +9,14 @@ import { type ProblemCode, problemCatalogue } from "./problem.ts";
  * catches a field leaking out of core. Schemas with an `id` become OpenAPI components.
  */
 
+const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * A character that shows: not a control or format character (bidi marks, zero-width joiners),
+ * not a separator, not a combining mark on its own, not default-ignorable (the Hangul filler
+ * U+3164 is a letter that renders as nothing). Names made only of these look empty in a list.
+ */
+const VISIBLE = /[^\p{Cc}\p{Cf}\p{Cs}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\s]/u;
+
 /**
  * Text the server trims before measuring: its length bound holds after trimming, counted in
  * characters (code points, as JSON Schema's maxLength and a `u` regex count them). JSON Schema
@@ -18,29 +26,43 @@ import { type ProblemCode, problemCatalogue } from "./problem.ts";
  */
 function trimmedText(max: number, description: string, example: string) {
   const inner = max - 2;
-  return z
-    .string()
-    .trim()
-    .refine((value) => value.length > 0, { message: "Must not be empty or only whitespace" })
-    .refine((value) => [...value].length <= max, {
-      message: `Must be at most ${max} characters after trimming`,
-    })
-    .meta({
-      description,
-      pattern: `^\\s*\\S(?:[\\s\\S]{0,${inner}}\\S)?\\s*$`,
-      examples: [example],
-    });
+  return (
+    z
+      .string()
+      .trim()
+      // JSON can escape half of a surrogate pair; it is no character, and no encoding stores it.
+      .refine((value) => !LONE_SURROGATE.test(value), {
+        message: "Must not contain a lone surrogate (\\ud800–\\udfff)",
+      })
+      // One spelling per text: "Cafe\u0301" is stored, listed and searched as "Café".
+      .overwrite((value) => value.normalize("NFC"))
+      .refine((value) => value.length > 0, { message: "Must not be empty or only whitespace" })
+      .refine((value) => VISIBLE.test(value), {
+        message: "Must contain a visible character",
+      })
+      .refine((value) => [...value].length <= max, {
+        message: `Must be at most ${max} characters after trimming`,
+      })
+      .meta({
+        description,
+        pattern: `^\\s*\\S(?:[\\s\\S]{0,${inner}}\\S)?\\s*$`,
+        examples: [example],
+      })
+  );
 }
 
+/** Its lower-cased form is part of the access rows' sort key: bounded in bytes as well. */
 const DeckName = trimmedText(
   limits.deckName.max,
-  `Deck name: 1–${limits.deckName.max} characters after trimming surrounding whitespace`,
+  `Deck name: 1–${limits.deckName.max} characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character`,
   "Groceries",
-);
+).refine((value) => utf8Bytes(nameLowerOf(value)) <= limits.keyBytes.deckName, {
+  message: `Must be at most ${limits.keyBytes.deckName} bytes in UTF-8 once lower-cased`,
+});
 
 const DoText = trimmedText(
   limits.doText.max,
-  `Do text: 1–${limits.doText.max} characters after trimming surrounding whitespace`,
+  `Do text: 1–${limits.doText.max} characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character`,
   "Buy oat milk",
 );
 
@@ -55,11 +77,15 @@ const Email = z
   .refine((value) => value.length <= limits.email.max, {
     message: `Must be at most ${limits.email.max} characters`,
   })
+  // It becomes a partition key (`ACCESS#EMAIL#{email}`); SMTP bounds an address in octets.
+  .refine((value) => utf8Bytes(value) <= limits.keyBytes.email, {
+    message: `Must be at most ${limits.keyBytes.email} bytes in UTF-8`,
+  })
   // Case-insensitive without look-alikes: the Kelvin sign is not folded to "k" (normalizeEmail).
   .overwrite(normalizeEmail)
   .pipe(z.email({ pattern: emailPattern, message: "Invalid email address" }))
   .meta({
-    description: `Email address, compared case-insensitively (letter-like symbols such as the Kelvin sign are not folded); at most ${limits.email.max} characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
+    description: `Email address, compared case-insensitively (letter-like symbols such as the Kelvin sign are not folded); at most ${limits.email.max} characters and ${limits.keyBytes.email} bytes in UTF-8 after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.`,
     pattern: `^\\s*(?=\\S{3,${limits.email.max}}\\s*$)[^\\s@]+@[^\\s@]+\\s*$`,
     examples: ["friend@example.com"],
   });
@@ -71,12 +97,16 @@ const Cursor = z
   .optional()
   .meta({ description: "The `nextCursor` of the previous page" });
 
-const Limit = z.coerce
-  .number()
-  .int()
-  .min(limits.page.min)
-  .max(limits.page.max)
-  .default(limits.page.default)
+/**
+ * Decimal digits only: `z.coerce.number()` is `Number()`, which reads "0x10" as 16, "1e1" as
+ * 10 and " 16" or "" as numbers too. Anything else reaches the number schema as a string (422).
+ * The document is the same as the coerced schema's: an integer with its bounds and default.
+ */
+const Limit = z
+  .preprocess(
+    (value) => (typeof value === "string" && /^[0-9]{1,4}$/.test(value) ? Number(value) : value),
+    z.number().int().min(limits.page.min).max(limits.page.max).default(limits.page.default),
+  )
   .meta({
     description: `Page size, ${limits.page.min}–${limits.page.max} (default ${limits.page.default})`,
   });
@@ -96,8 +126,16 @@ export const ListDecksQuery = z.object({
   search: z
     .string()
     .max(limits.search.max)
+    // Names are stored in NFC, so a prefix typed decomposed must match them.
+    .overwrite((value) => value.normalize("NFC"))
+    // Part of the Query's sort-key prefix once lower-cased.
+    .refine((value) => utf8Bytes(nameLowerOf(value.trim())) <= limits.keyBytes.search, {
+      message: `Must be at most ${limits.keyBytes.search} bytes in UTF-8 once lower-cased`,
+    })
     .optional()
-    .meta({ description: "Case-insensitive prefix of the deck name" }),
+    .meta({
+      description: `Case-insensitive prefix of the deck name (at most ${limits.search.max} characters)`,
+    }),
   visibility: z
     .enum(["mine", "shared", "all"])
     .default("all")

@@ -118,17 +118,18 @@ describe("DynamoDB calls per route", () => {
     });
   });
 
-  it("DELETE /v1/decks/{deckId}: GetItem, TransactWriteItems, Query, BatchWriteItem", async () => {
+  it("DELETE /v1/decks/{deckId}: GetItem, TransactWriteItems, Query, TransactWriteItems", async () => {
     // One read serves both the check for an interrupted delete and the first write attempt.
     const empty = await createDeck(t, users.owner, "Empty");
     expect(await callsFor(users.owner, "DELETE", `/v1/decks/${empty}`)).toEqual({
       status: 204,
-      calls: ["GetItem", "TransactWriteItems", "Query", "BatchWriteItem"],
+      calls: ["GetItem", "TransactWriteItems", "Query", "TransactWriteItems"],
     });
     const full = await createDeck(t, users.owner, "Full");
     await share(t, full, users.friend.email, users.owner);
     for (let i = 0; i < 30; i++) await createDo(t, users.owner, full, `do ${i}`);
-    // 30 dos: two batches of at most 25 deletes, then the deck item alone (see purge()).
+    // 30 dos: two batches of at most 25 deletes, then the deck item with its pending-deletion
+    // entry in a transaction of their own (see purgeDeck()).
     expect(await callsFor(users.owner, "DELETE", `/v1/decks/${full}`)).toEqual({
       status: 204,
       calls: [
@@ -137,7 +138,7 @@ describe("DynamoDB calls per route", () => {
         "Query",
         "BatchWriteItem",
         "BatchWriteItem",
-        "BatchWriteItem",
+        "TransactWriteItems",
       ],
     });
     expect(await callsFor(users.owner, "DELETE", `/v1/decks/${full}`)).toEqual({

@@ -202,8 +202,8 @@ describe("GET /v1/decks: pagination", () => {
     expect((await list(me, "?limit=2&visibility=mine")).nextCursor).toBeNull();
   });
 
-  it("answers 422 for limit 0, 101, 1.5 or abc, and accepts 1 and 100", async () => {
-    for (const limit of ["0", "101", "1.5", "abc", "-1"]) {
+  it("answers 422 for limit 0, 101, 1.5, abc or a non-decimal form (0x10, 1e1), and accepts 1 and 100", async () => {
+    for (const limit of ["0", "101", "1.5", "abc", "-1", "0x10", "1e1", "%2016", "016.0", ""]) {
       const reply = await t.call(users.owner, "GET", `/v1/decks?limit=${limit}`);
       expectProblem(reply, 422, "validation_failed");
       expect(reply.body.errors[0].path).toBe("limit");

@@ -206,14 +206,14 @@ export type components = {
     schemas: {
         CreateDeck: {
             /**
-             * @description Deck name: 1–120 characters after trimming surrounding whitespace
+             * @description Deck name: 1–120 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Groceries
              */
             name: string;
         };
         CreateDo: {
             /**
-             * @description Do text: 1–1000 characters after trimming surrounding whitespace
+             * @description Do text: 1–1000 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Buy oat milk
              */
             text: string;
@@ -308,14 +308,14 @@ export type components = {
         };
         RenameDeck: {
             /**
-             * @description Deck name: 1–120 characters after trimming surrounding whitespace
+             * @description Deck name: 1–120 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Groceries
              */
             name: string;
         };
         ShareDeck: {
             /**
-             * @description Email address, compared case-insensitively (letter-like symbols such as the Kelvin sign are not folded); at most 254 characters after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.
+             * @description Email address, compared case-insensitively (letter-like symbols such as the Kelvin sign are not folded); at most 254 characters and 254 bytes in UTF-8 after trimming surrounding whitespace. "#", "+", "'" and non-ASCII letters are allowed.
              * @example friend@example.com
              */
             email: string;
@@ -323,7 +323,7 @@ export type components = {
         /** @description At least one of text and completed (else 400 no_updates_provided) */
         UpdateDo: {
             /**
-             * @description Do text: 1–1000 characters after trimming surrounding whitespace
+             * @description Do text: 1–1000 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
              * @example Buy oat milk
              */
             text?: string;
@@ -518,7 +518,7 @@ export interface operations {
     listDecks: {
         parameters: {
             query?: {
-                /** @description Case-insensitive prefix of the deck name */
+                /** @description Case-insensitive prefix of the deck name (at most 120 characters) */
                 search?: string;
                 /** @description Owned decks, shared ones, or both (shared need a verified email) */
                 visibility?: "mine" | "shared" | "all";

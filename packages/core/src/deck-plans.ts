@@ -4,6 +4,7 @@ import {
   deckItem,
   nameLowerOf,
   ownerAccessKey,
+  pendingDeletionItem,
 } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import type { Deck } from "./model.ts";
@@ -204,9 +205,11 @@ export function planUnshare(
 
 /**
  * The first phase of a delete: mark the deck `deleting` (from then on it is gone for the API
- * and no do can be created in it) and remove every access row, in one transaction.
+ * and no do can be created in it), remove every access row, and list the deck as a pending
+ * deletion (last, so the positions before it stay those of the other plans), in one
+ * transaction: a marked deck is always findable by the sweeper.
  */
-export function planDeleteMark(table: string, deck: Deck): TransactWritePlan {
+export function planDeleteMark(table: string, deck: Deck, at: string): TransactWritePlan {
   return {
     TransactItems: [
       deckUpdate(table, deck, "deleting = :true", { ":true": true }),
@@ -214,6 +217,28 @@ export function planDeleteMark(table: string, deck: Deck): TransactWritePlan {
       ...deck.collaborators.map((email) => ({
         Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
       })),
+      { Put: { TableName: table, Item: pendingDeletionItem(deck.deckId, at) } },
+    ],
+  };
+}
+
+/**
+ * The last step of a delete, once no do is left: the deck item and its pending-deletion entry
+ * go together, so an entry never outlives its deck nor a marked deck its entry. The deck goes
+ * only if it is still marked (or already gone): a sweeper can never delete a live deck.
+ */
+export function planDeleteFinish(table: string, deckId: string): TransactWritePlan {
+  return {
+    TransactItems: [
+      {
+        Delete: {
+          TableName: table,
+          Key: keys.deck(deckId),
+          ConditionExpression: "attribute_not_exists(PK) OR deleting = :true",
+          ExpressionAttributeValues: { ":true": true },
+        },
+      },
+      { Delete: { TableName: table, Key: keys.pendingDeletion(deckId) } },
     ],
   };
 }

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
@@ -10,6 +10,7 @@ import {
   renamedDeck,
   sharedDeck,
 } from "./deck-plans.ts";
+import { purgeDeck } from "./deletion.ts";
 import { normalizeEmail } from "./emails.ts";
 import { AppError } from "./errors.ts";
 import { keyOf, nameLowerOf, summaryFromAccessItem } from "./items.ts";
@@ -51,9 +52,6 @@ type Plan<T> = {
 };
 
 const MAX_ATTEMPTS = 8;
-const PURGE_PAGE = 100;
-const BATCH_SIZE = 25;
-const MAX_BATCH_RETRIES = 8;
 
 export type DeckService = ReturnType<typeof createDeckService>;
 
@@ -241,7 +239,8 @@ export function createDeckService(options: ServiceOptions) {
      * `deleting` and removes every access row: from then on the deck is gone for the API, and
      * creating a do fails its condition check, so no do can appear behind the purge. Then the
      * dos and the deck item are removed in batches. If that is interrupted, the owner's retry
-     * of DELETE finds the mark and finishes the purge.
+     * of DELETE finds the mark and finishes the purge; so does the sweeper (sweeper.ts), which
+     * finds the deck through the pending-deletion entry the mark wrote.
      */
     async remove(caller: Caller, deckId: string): Promise<void> {
       const existing = await read(deckId);
@@ -252,57 +251,15 @@ export function createDeckService(options: ServiceOptions) {
       await mutateAsOwner(
         deckId,
         caller,
-        (deck) => ({ items: planDeleteMark(table, deck).TransactItems, result: undefined }),
+        (deck) => ({ items: planDeleteMark(table, deck, now()).TransactItems, result: undefined }),
         { deck: existing },
       );
       await purge(deckId);
     },
   };
 
-  async function purge(deckId: string): Promise<void> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out: QueryCommandOutput = await send(() =>
-        store.client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "PK = :pk AND begins_with(SK, :do)",
-            ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId), ":do": keys.doPrefix },
-            ProjectionExpression: "PK, SK",
-            ExclusiveStartKey: startKey,
-            Limit: PURGE_PAGE,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      startKey = out.LastEvaluatedKey;
-      const doKeys = (out.Items ?? []).map(keyOf);
-      for (let i = 0; i < doKeys.length; i += BATCH_SIZE)
-        await batchDelete(doKeys.slice(i, i + BATCH_SIZE));
-    } while (startKey !== undefined);
-    // The deck item goes last and alone: in a shared batch DynamoDB may delete it and return
-    // dos as unprocessed, and a retried DELETE that no longer finds the deck cannot finish.
-    await batchDelete([keys.deck(deckId)]);
-  }
-
-  async function batchDelete(batch: Key[]): Promise<void> {
-    let requests = batch.map((key) => ({ DeleteRequest: { Key: key } }));
-    for (let attempt = 1; requests.length > 0; attempt++) {
-      if (attempt > MAX_BATCH_RETRIES) {
-        throw new AppError(
-          "service_unavailable",
-          "The deck could not be fully deleted yet; retry the delete.",
-          {
-            retryAfter: 1,
-          },
-        );
-      }
-      if (attempt > 1) await pause(attempt);
-      const out = await send(() =>
-        store.client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } })),
-      );
-      requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
-    }
+  function purge(deckId: string): Promise<void> {
+    return purgeDeck(store, deckId);
   }
 }
 

@@ -138,4 +138,18 @@ export function doFromItem(item: Item): Do {
   };
 }
 
+/**
+ * A deck whose delete has begun, for the sweeper. `markedAt` tells an interrupted delete (old)
+ * from one still running (the owner's request is purging it right now).
+ */
+export function pendingDeletionItem(deckId: string, markedAt: string): Item {
+  return { ...keys.pendingDeletion(deckId), type: "pendingDeletion", deckId, markedAt };
+}
+
+export const pendingDeletionAttributes = { markedAt: "markedAt" } as const;
+
+export function pendingDeletionFromItem(item: Item): { deckId: string; markedAt: string } {
+  return { deckId: String(item.deckId), markedAt: String(item.markedAt) };
+}
+
 export const keyOf = (item: Item): Key => ({ PK: String(item.PK), SK: String(item.SK) });

@@ -3,6 +3,11 @@ export type Key = { PK: string; SK: string };
 
 const DECK_SK = "DECK";
 const DO_PREFIX = "DO#";
+/**
+ * Decks being deleted are listed in one known partition, so the sweeper finds interrupted
+ * deletes with a Query instead of a table scan (docs/data-model.md says why not an index).
+ */
+const PENDING_DELETIONS = "DELETING";
 
 export const keys = {
   deck: (deckId: string): Key => ({ PK: `DECK#${deckId}`, SK: DECK_SK }),
@@ -22,6 +27,8 @@ export const keys = {
   collaboratorPartition: (email: string): string => `ACCESS#EMAIL#${email}`,
   /** Prefix of access-row sort keys whose deck name starts with `nameLowerPrefix`. */
   accessPrefix: (nameLowerPrefix: string): string => `DECK#${nameLowerPrefix}`,
+  pendingDeletionPartition: PENDING_DELETIONS,
+  pendingDeletion: (deckId: string): Key => ({ PK: PENDING_DELETIONS, SK: `DECK#${deckId}` }),
   /** Written once a copy from the old service's table has been migrated and verified. */
   copiedFrom: (sourceTable: string): Key => ({ PK: "MIGRATION", SK: `COPIED#${sourceTable}` }),
   /** A key no item uses: reading it proves the table answers without touching data. */

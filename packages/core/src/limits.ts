@@ -11,5 +11,20 @@ export const limits = {
   search: { max: 120 },
   page: { min: 1, max: 100, default: 50 },
   maxCollaborators: 48,
+  /**
+   * UTF-8 bytes of values that become part of a key (DynamoDB: partition key ≤ 2048 bytes,
+   * sort key ≤ 1024). `sub` is in `ACCESS#USER#{sub}`, an email in `ACCESS#EMAIL#{email}` (254:
+   * the SMTP bound on an address, in octets), a lower-cased deck name in the sort key
+   * `DECK#{nameLower}#{deckId}` and a search prefix in `DECK#{prefix}`; each bound leaves room for
+   * its key's prefix and id (test/keys.test.ts builds the largest keys with the real builders).
+   * 120 code points are at most 480 bytes, so a valid name or search never reaches its bound
+   * unless lowering expands it; the check is what guarantees the key, whatever the rule counts.
+   */
+  keyBytes: { sub: 1024, email: 254, deckName: 720, search: 720 },
   maxTransactionActions: 100,
 } as const;
+
+const encoder = new TextEncoder();
+
+/** Length in UTF-8 bytes, the unit of DynamoDB's key limits. */
+export const utf8Bytes = (value: string): number => encoder.encode(value).length;

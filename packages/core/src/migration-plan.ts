@@ -9,6 +9,8 @@ import {
   keyOf,
   nameLowerOf,
   ownerAccessKey,
+  pendingDeletionFromItem,
+  pendingDeletionItem,
 } from "./items.ts";
 import { keys } from "./keys.ts";
 import { limits } from "./limits.ts";
@@ -24,7 +26,14 @@ import { isStoredTimestamp } from "./timestamps.ts";
  */
 export type Item = Record<string, unknown>;
 
-export type ItemKind = "deck" | "do" | "ownerRow" | "collaboratorRow" | "marker" | "other";
+export type ItemKind =
+  | "deck"
+  | "do"
+  | "ownerRow"
+  | "collaboratorRow"
+  | "pendingDeletion"
+  | "marker"
+  | "other";
 
 const DECK_PARTITION = keys.deckPartition("");
 const OWNER_PARTITION = keys.ownerPartition("");
@@ -40,6 +49,7 @@ export function kindOf(item: Item): ItemKind {
   }
   if (pk.startsWith(OWNER_PARTITION)) return "ownerRow";
   if (pk.startsWith(EMAIL_PARTITION)) return "collaboratorRow";
+  if (pk === keys.pendingDeletionPartition) return "pendingDeletion";
   if (pk === keys.copiedFrom("").PK) return "marker";
   return "other";
 }
@@ -49,6 +59,8 @@ export type Snapshot = {
   decks: Map<string, Item>;
   dosByDeck: Map<string, Item[]>;
   rowsByDeck: Map<string, Item[]>;
+  /** The sweeper's entries (keys.pendingDeletion), by the deck they point at. */
+  pendingDeletions: Map<string, Item>;
   other: Item[];
   counts: Record<ItemKind, number>;
 };
@@ -58,8 +70,17 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     decks: new Map(),
     dosByDeck: new Map(),
     rowsByDeck: new Map(),
+    pendingDeletions: new Map(),
     other: [],
-    counts: { deck: 0, do: 0, ownerRow: 0, collaboratorRow: 0, marker: 0, other: 0 },
+    counts: {
+      deck: 0,
+      do: 0,
+      ownerRow: 0,
+      collaboratorRow: 0,
+      pendingDeletion: 0,
+      marker: 0,
+      other: 0,
+    },
   };
   const push = (map: Map<string, Item[]>, id: string, item: Item) => {
     const list = map.get(id);
@@ -73,6 +94,8 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     else if (kind === "do") push(snapshot.dosByDeck, partitionId(item), item);
     else if (kind === "other") snapshot.other.push(item);
     else if (kind === "marker") continue;
+    else if (kind === "pendingDeletion")
+      snapshot.pendingDeletions.set(pendingDeletionFromItem(item).deckId, item);
     else push(snapshot.rowsByDeck, deckIdOfAccessRow(item), item);
   }
   return snapshot;
@@ -108,7 +131,9 @@ export type ChangeKind =
   | "rowWritten"
   | "staleRowDeleted"
   | "orphanRowDeleted"
-  | "orphanDoDeleted";
+  | "orphanDoDeleted"
+  | "pendingDeletionListed"
+  | "pendingDeletionDeleted";
 
 /** One TransactWriteItems of the migration, with what it changes for the report. */
 export type Change = {
@@ -148,6 +173,20 @@ export function planMigration(snapshot: Snapshot, table: string): Change[] {
           kind: "staleRowDeleted",
         });
     }
+    // A deck DoDeck marked before the sweeper existed has no entry: list it, as marked when
+    // last written, so the next sweep finishes it. An entry beside a live deck (never written
+    // by DoDeck) would make every sweep report a failure: it goes.
+    const entry = snapshot.pendingDeletions.get(deckId);
+    if (deck.deleting && entry === undefined)
+      rowActions.push({
+        action: { Put: { TableName: table, Item: pendingDeletionItem(deckId, deck.updatedAt) } },
+        kind: "pendingDeletionListed",
+      });
+    if (!deck.deleting && entry !== undefined)
+      rowActions.push({
+        action: { Delete: { TableName: table, Key: keyOf(entry) } },
+        kind: "pendingDeletionDeleted",
+      });
     const rewrite = deckRewrite(raw, deck);
     const unchanged = deckUnchangedCondition(raw);
     const batches = chunk(rowActions, ROOM);
@@ -192,6 +231,8 @@ export function planMigration(snapshot: Snapshot, table: string): Change[] {
   };
   debris(snapshot.rowsByDeck, "orphanRowDeleted");
   debris(snapshot.dosByDeck, "orphanDoDeleted");
+  const entries = new Map([...snapshot.pendingDeletions].map(([id, item]) => [id, [item]]));
+  debris(entries, "pendingDeletionDeleted");
   return changes;
 }
 
@@ -225,6 +266,11 @@ export function verifyTable(snapshot: Snapshot): Verification {
     checked: 0,
     violations: [],
   };
+  const sweepable: Check = {
+    name: "every deck being deleted is listed for the sweeper, and every listing is such a deck",
+    checked: 0,
+    violations: [],
+  };
   const overBound: string[] = [];
   const emptyTexts: string[] = [];
   const deleting: string[] = [];
@@ -236,7 +282,12 @@ export function verifyTable(snapshot: Snapshot): Verification {
     if (problems.length > 0) layout.violations.push(`deck ${deckId}: ${problems.join(", ")}`);
     const deck = deckFromAnyItem(raw);
     if (deck === undefined) continue;
-    if (deck.deleting) deleting.push(deckId);
+    if (deck.deleting) {
+      deleting.push(deckId);
+      sweepable.checked++;
+      if (!snapshot.pendingDeletions.has(deckId))
+        sweepable.violations.push(`deck ${deckId}: deleting but not listed for the sweeper`);
+    }
     if (deck.collaborators.length > limits.maxCollaborators)
       overBound.push(`${deckId} (${deck.collaborators.length} collaborators)`);
     const present = new Map((snapshot.rowsByDeck.get(deckId) ?? []).map((r) => [keyId(r), r]));
@@ -259,6 +310,14 @@ export function verifyTable(snapshot: Snapshot): Verification {
         );
     }
   }
+  for (const [deckId, entry] of snapshot.pendingDeletions) {
+    sweepable.checked++;
+    const raw = snapshot.decks.get(deckId);
+    if (raw === undefined)
+      sweepable.violations.push(`${describeKey(entry)}: points at a deck that does not exist`);
+    else if (deckFromAnyItem(raw)?.deleting !== true)
+      sweepable.violations.push(`${describeKey(entry)}: points at a live deck`);
+  }
   for (const [deckId, list] of snapshot.dosByDeck) {
     for (const item of list) {
       orphans.checked++;
@@ -272,10 +331,10 @@ export function verifyTable(snapshot: Snapshot): Verification {
   }
   return {
     counts: snapshot.counts,
-    checks: [layout, rows, strays, orphans, dos],
+    checks: [layout, rows, strays, orphans, dos, sweepable],
     warnings: [
       {
-        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 98 collaborators also unshares and deletes) answer 409 collaborator_limit until the owner removes collaborators`,
+        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 97 collaborators also deletes, beyond 98 unshares) answer 409 collaborator_limit until the owner removes collaborators`,
         items: overBound,
       },
       {
@@ -283,7 +342,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
         items: emptyTexts,
       },
       {
-        name: "decks still being deleted (the owner's retried DELETE finishes them)",
+        name: "decks still being deleted (npm run sweep, the scheduled sweeper or the owner's retried DELETE finishes them)",
         items: deleting,
       },
       {

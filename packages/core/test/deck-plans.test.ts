@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   planCreateDeck,
+  planDeleteFinish,
   planDeleteMark,
   planRename,
   planShare,
@@ -198,8 +199,8 @@ describe("deck write planners", () => {
     });
   });
 
-  it("marks a deck deleting and removes every access row in one transaction", () => {
-    expect(planDeleteMark(T, deck)).toEqual({
+  it("marks a deck deleting, removes every access row and lists it for the sweeper in one transaction", () => {
+    expect(planDeleteMark(T, deck, AT)).toEqual({
       TransactItems: [
         {
           Update: {
@@ -213,6 +214,34 @@ describe("deck write planners", () => {
         },
         { Delete: { TableName: T, Key: { PK: "ACCESS#USER#auth0|u1", SK: "DECK#focus#D1" } } },
         { Delete: { TableName: T, Key: { PK: "ACCESS#EMAIL#a@x.com", SK: "DECK#focus#D1" } } },
+        {
+          Put: {
+            TableName: T,
+            Item: {
+              PK: "DELETING",
+              SK: "DECK#D1",
+              type: "pendingDeletion",
+              deckId: "D1",
+              markedAt: AT,
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it("finishes a delete by removing the deck, only if still marked, with its pending entry", () => {
+    expect(planDeleteFinish(T, "D1")).toEqual({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: T,
+            Key: { PK: "DECK#D1", SK: "DECK" },
+            ConditionExpression: "attribute_not_exists(PK) OR deleting = :true",
+            ExpressionAttributeValues: { ":true": true },
+          },
+        },
+        { Delete: { TableName: T, Key: { PK: "DELETING", SK: "DECK#D1" } } },
       ],
     });
   });
@@ -240,7 +269,7 @@ describe("the collaborator bound", () => {
     for (const plan of [
       planShare(T, withCollaborators(limits.maxCollaborators - 1), "new@x.com", AT),
       planUnshare(T, full, "c0@x.com", AT),
-      planDeleteMark(T, full),
+      planDeleteMark(T, full, AT),
     ]) {
       expect(() => assertTransaction(plan.TransactItems)).not.toThrow();
     }

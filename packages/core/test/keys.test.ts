@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keys } from "../src/keys.ts";
+import { limits, utf8Bytes } from "../src/limits.ts";
 
 // Golden values: these strings are the stored data model (SPEC.md "Data") shared with the old
 // service's table. Changing one orphans every existing item, so a change must fail here first.
@@ -13,6 +14,11 @@ describe("keys", () => {
     expect(keys.deckPartition("d1")).toBe("DECK#d1");
     expect(keys.doPrefix).toBe("DO#");
     expect(keys.deckSortKey).toBe("DECK");
+  });
+
+  it("lists decks being deleted in one known partition, keyed by deck id", () => {
+    expect(keys.pendingDeletion("d1")).toEqual({ PK: "DELETING", SK: "DECK#d1" });
+    expect(keys.pendingDeletionPartition).toBe("DELETING");
   });
 
   it("builds the owner access row key from sub, lower-cased name and deck id", () => {
@@ -48,5 +54,17 @@ describe("keys", () => {
 
   it("reserves a readiness key no item uses", () => {
     expect(keys.readiness()).toEqual({ PK: "HEALTH", SK: "HEALTH" });
+  });
+
+  it("keeps the largest bounded values within DynamoDB's key sizes (PK 2048, SK 1024 bytes)", () => {
+    const bytes = (n: number) => "\u{1F600}".repeat(n / 4); // 4 bytes each
+    const uuid = "507c7963-1c48-4437-8174-71eb0c4bb5c4";
+    const name = bytes(limits.keyBytes.deckName);
+    const owner = keys.ownerAccess(bytes(limits.keyBytes.sub), name, uuid);
+    const shared = keys.collaboratorAccess(`${"é".repeat(124)}@x.io`, name, uuid);
+    expect(utf8Bytes(owner.PK)).toBeLessThanOrEqual(2048);
+    expect(utf8Bytes(shared.PK)).toBeLessThanOrEqual(2048);
+    expect(utf8Bytes(owner.SK)).toBeLessThanOrEqual(1024);
+    expect(utf8Bytes(keys.accessPrefix(bytes(limits.keyBytes.search)))).toBeLessThanOrEqual(1024);
   });
 });

@@ -148,6 +148,84 @@ describe("planMigration", () => {
     ]);
   });
 
+  it("lists a deck marked deleting before the sweeper existed, and drops entries pointing at nothing or a live deck", () => {
+    const current = writtenItems(planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T));
+    const live = current.find((item) => item.SK === "DECK") as Record<string, unknown>;
+    const D2 = "0f0e3d6a-9d8c-4b0a-8c1e-3a5b7c9d1e2f";
+    const marked = { ...live, PK: `DECK#${D2}`, deckId: D2, deleting: true, version: 4 };
+    const onLive = {
+      PK: "DELETING",
+      SK: `DECK#${D1}`,
+      type: "pendingDeletion",
+      deckId: D1,
+      markedAt: "x",
+    };
+    const onNothing = { ...onLive, SK: `DECK#${D9}`, deckId: D9 };
+    const before = snapshotOf([...current, marked, onLive, onNothing]);
+    expect(verifyTable(before).checks.at(-1)!.violations).toEqual([
+      `deck ${D2}: deleting but not listed for the sweeper`,
+      `DELETING / DECK#${D1}: points at a live deck`,
+      `DELETING / DECK#${D9}: points at a deck that does not exist`,
+    ]);
+    const changes = planMigration(before, T);
+    expect(changes).toEqual([
+      {
+        deckId: D1,
+        actions: [
+          { Delete: { TableName: T, Key: { PK: "DELETING", SK: `DECK#${D1}` } } },
+          expect.objectContaining({
+            ConditionCheck: expect.objectContaining({ Key: { PK: `DECK#${D1}`, SK: "DECK" } }),
+          }),
+        ],
+        tally: { pendingDeletionDeleted: 1 },
+      },
+      {
+        deckId: D2,
+        actions: [
+          {
+            Put: {
+              TableName: T,
+              Item: {
+                PK: "DELETING",
+                SK: `DECK#${D2}`,
+                type: "pendingDeletion",
+                deckId: D2,
+                markedAt: live.updatedAt,
+              },
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: T,
+              Key: { PK: `DECK#${D2}`, SK: "DECK" },
+              ConditionExpression: "#version = :seenVersion",
+              ExpressionAttributeNames: { "#version": "version" },
+              ExpressionAttributeValues: { ":seenVersion": 4 },
+            },
+          },
+        ],
+        tally: { pendingDeletionListed: 1 },
+      },
+      {
+        deckId: D9,
+        actions: [
+          { Delete: { TableName: T, Key: { PK: "DELETING", SK: `DECK#${D9}` } } },
+          {
+            ConditionCheck: {
+              TableName: T,
+              Key: { PK: `DECK#${D9}`, SK: "DECK" },
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+        ],
+        tally: { pendingDeletionDeleted: 1 },
+      },
+    ]);
+    const after = snapshotOf([...current, marked, ...writtenItems(changes)]);
+    expect(violationCount(verifyTable(after))).toBe(0);
+    expect(planMigration(after, T)).toEqual([]);
+  });
+
   it("splits a deck shared beyond one transaction into row batches and puts the deck last", () => {
     const emails = Array.from({ length: 150 }, (_, i) => `guest${i}@example.com`);
     const crowded = {
