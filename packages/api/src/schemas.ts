@@ -36,7 +36,11 @@ function trimmedText(max: number, description: string, example: string) {
       })
       // One spelling per text: "Cafe\u0301" is stored, listed and searched as "Café".
       .overwrite((value) => value.normalize("NFC"))
-      .refine((value) => value.length > 0, { message: "Must not be empty or only whitespace" })
+      // An empty value gets one message, not also "no visible character".
+      .refine((value) => value.length > 0, {
+        message: "Must not be empty or only whitespace",
+        abort: true,
+      })
       .refine((value) => VISIBLE.test(value), {
         message: "Must contain a visible character",
       })

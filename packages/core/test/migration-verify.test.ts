@@ -69,6 +69,7 @@ describe("verifyTable", () => {
       ownerRow: 1,
       collaboratorRow: 1,
       marker: 1,
+      pendingDeletion: 0,
       other: 0,
     });
     expect(verification.checks.map((check) => [check.name, check.checked])).toEqual([
@@ -77,6 +78,7 @@ describe("verifyTable", () => {
       ["no access row is stale (old name, removed collaborator) or orphaned (deck gone)", 2],
       ["every do belongs to an existing deck", 1],
       ["do items are well-formed (ids, text, completed, timestamps)", 1],
+      ["every deck being deleted is listed for the sweeper, and every listing is such a deck", 0],
     ]);
     expect(verification.warnings.every((warning) => warning.items.length === 0)).toBe(true);
   });
@@ -189,7 +191,11 @@ describe("planMigration on DoDeck's own decks", () => {
     expect(change?.actions).toHaveLength(1);
     expect(change?.actions[0]?.Put?.Item).toMatchObject({ nameLower: "groceries", version: 4 });
     expect(change?.actions[0]?.Put?.ConditionExpression).toBe("#version = :seenVersion");
-    expect(planMigration(snapshotOf([{ ...deck, deleting: true }]), "T")).toEqual([]);
+    // A deleting deck's item is left alone; the migration only lists it for the sweeper.
+    const [listed, ...rest] = planMigration(snapshotOf([{ ...deck, deleting: true }]), "T");
+    expect(rest).toEqual([]);
+    expect(listed?.actions.some((action) => action.Put?.Item?.SK === "DECK")).toBe(false);
+    expect(listed?.actions[0]?.Put?.Item?.PK).toBe("DELETING");
   });
 });
 
