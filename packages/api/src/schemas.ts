@@ -37,7 +37,8 @@ function trimmedText(max: number, description: string, example: string) {
       // One spelling per text: "Cafe\u0301" is stored, listed and searched as "Café".
       .overwrite((value) => value.normalize("NFC"))
       .refine((value) => value.length > 0, { message: "Must not be empty or only whitespace" })
-      .refine((value) => VISIBLE.test(value), {
+      // One finding per value: an empty one or one with a lone surrogate is already refused.
+      .refine((value) => value.length === 0 || LONE_SURROGATE.test(value) || VISIBLE.test(value), {
         message: "Must contain a visible character",
       })
       .refine((value) => [...value].length <= max, {
