@@ -57,6 +57,16 @@ export function createApi(
     // answer preflights for any origin before the app sees them.
     cors: false,
     accessLog: { retention: policy.logRetention },
+    transform: {
+      // Per-stage edge throttling (issue 13 item 6): over the policy's rate the gateway
+      // answers 429 itself, before the function is invoked.
+      stage: (args) => {
+        args.defaultRouteSettings = {
+          throttlingRateLimit: policy.throttle.rateLimit,
+          throttlingBurstLimit: policy.throttle.burstLimit,
+        };
+      },
+    },
   });
   gateway.route("$default", fn.arn);
 

@@ -55,6 +55,12 @@ export interface StagePolicy {
   domain: { api?: string; container?: string };
   /** `null` means no alarms and no SNS topic. */
   alarms: AlarmPolicy | null;
+  /**
+   * API Gateway's throttle on the stage's `$default` route (token bucket: steady requests per
+   * second, and the bucket size a burst may use); beyond it the gateway answers 429 before
+   * the function runs, so a flood costs neither Lambda time nor DynamoDB capacity.
+   */
+  throttle: { rateLimit: number; burstLimit: number };
 }
 
 export type Compute = "lambda" | "container" | "both";
@@ -142,6 +148,8 @@ const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
     compute: { lambda: true, container: false },
     domain: {},
     alarms: null,
+    // Personal and PR stages serve a developer and CI, not users.
+    throttle: { rateLimit: 50, burstLimit: 100 },
   },
   staging: {
     profile: "staging",
@@ -168,6 +176,8 @@ const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
       dynamoThrottles: 10,
       dynamoSystemErrors: 1,
     },
+    // Enough for load tests of a release candidate, far below the account's 10,000 rps.
+    throttle: { rateLimit: 200, burstLimit: 400 },
   },
   prod: {
     profile: "prod",
@@ -192,5 +202,7 @@ const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
       dynamoThrottles: 1,
       dynamoSystemErrors: 1,
     },
+    // Generous for real use, and a ceiling on what one abusive client can cost; raise it here.
+    throttle: { rateLimit: 1000, burstLimit: 2000 },
   },
 };

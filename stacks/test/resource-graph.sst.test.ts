@@ -169,6 +169,17 @@ describe.each(deployed)("stage %s", (stage) => {
     );
   });
 
+  it("throttles the HTTP API's $default route at the policy's rate and burst", () => {
+    const stages = ofType(g(), "aws:apigatewayv2/stage:Stage");
+    expect(stages).toHaveLength(policy.compute.lambda ? 1 : 0);
+    for (const apiStage of stages) {
+      expect(apiStage.inputs.defaultRouteSettings).toEqual({
+        throttlingRateLimit: policy.throttle.rateLimit,
+        throttlingBurstLimit: policy.throttle.burstLimit,
+      });
+    }
+  });
+
   it("gives the Lambda the app's environment, with secret ARNs and no secret values", () => {
     const env = lambdaEnv(g());
     expect(env).toMatchObject({

@@ -44,6 +44,16 @@ describe("stagePolicy", () => {
     expect(prod.dynamoThrottles).toBeLessThanOrEqual(staging.dynamoThrottles);
   });
 
+  it("throttles every stage at the edge, prod most generously, bursts above the rate", () => {
+    const [dev, staging, prod] = ["alice", "staging", "prod"].map((s) => stagePolicy(s).throttle);
+    for (const throttle of [dev!, staging!, prod!]) {
+      expect(throttle.rateLimit).toBeGreaterThan(0);
+      expect(throttle.burstLimit).toBeGreaterThanOrEqual(throttle.rateLimit);
+    }
+    expect(prod!.rateLimit).toBeGreaterThanOrEqual(staging!.rateLimit);
+    expect(staging!.rateLimit).toBeGreaterThanOrEqual(dev!.rateLimit);
+  });
+
   it("lets a stage override the compute, and rejects unknown values", () => {
     expect(stagePolicy("alice", { compute: "both" }).compute).toEqual({
       lambda: true,

@@ -36,12 +36,9 @@ function trimmedText(max: number, description: string, example: string) {
       })
       // One spelling per text: "Cafe\u0301" is stored, listed and searched as "Café".
       .overwrite((value) => value.normalize("NFC"))
-      // An empty value gets one message, not also "no visible character".
-      .refine((value) => value.length > 0, {
-        message: "Must not be empty or only whitespace",
-        abort: true,
-      })
-      .refine((value) => VISIBLE.test(value), {
+      .refine((value) => value.length > 0, { message: "Must not be empty or only whitespace" })
+      // One finding per value: an empty one or one with a lone surrogate is already refused.
+      .refine((value) => value.length === 0 || LONE_SURROGATE.test(value) || VISIBLE.test(value), {
         message: "Must contain a visible character",
       })
       .refine((value) => [...value].length <= max, {
