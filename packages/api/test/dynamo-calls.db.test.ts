@@ -188,22 +188,24 @@ describe("DynamoDB calls per route", () => {
     }
   });
 
-  it("PATCH a do: GetItem (access) then one conditional UpdateItem", async () => {
+  it("PATCH a do: GetItem (the do) then one TransactWriteItems (access check and update together)", async () => {
     const deckId = await createDeck(t, users.owner, "Update");
     const item = await createDo(t, users.owner, deckId, "x");
     const path = `/v1/decks/${deckId}/dos/${item.doId}`;
     expect(await callsFor(users.owner, "PATCH", path, { completed: true })).toEqual({
       status: 200,
-      calls: ["GetItem", "UpdateItem"],
+      calls: ["GetItem", "TransactWriteItems"],
     });
+    // A missing do: the same admitted check tells 404 do_not_found from deck_not_found.
     expect(
       await callsFor(users.owner, "PATCH", `/v1/decks/${deckId}/dos/01HZZZZZZZZZZZZZZZZZZZZZZZ`, {
         completed: true,
       }),
-    ).toEqual({ status: 404, calls: ["GetItem", "UpdateItem"] });
+    ).toEqual({ status: 404, calls: ["GetItem", "TransactWriteItems"] });
+    // A stranger is refused by the transaction's access check: nothing is written.
     expect(await callsFor(users.stranger, "PATCH", path, { completed: true })).toEqual({
       status: 404,
-      calls: ["GetItem"],
+      calls: ["GetItem", "TransactWriteItems"],
     });
     expect(await callsFor(users.owner, "PATCH", path, {})).toEqual({ status: 400, calls: [] });
   });

@@ -295,7 +295,7 @@ export type components = {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
+            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "precondition_failed" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
             /** @description Field errors (422 validation_failed only) */
             errors?: {
                 path: string;

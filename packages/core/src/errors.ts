@@ -17,6 +17,7 @@ export interface ErrorCodes {
   collaborator_limit: true;
   cannot_add_self: true;
   no_updates_provided: true;
+  precondition_failed: true;
   validation_failed: true;
   service_unavailable: true;
   internal_error: true;
@@ -36,6 +37,7 @@ export const domainErrorCodes = [
   "collaborator_limit",
   "cannot_add_self",
   "no_updates_provided",
+  "precondition_failed",
   "validation_failed",
   "service_unavailable",
   "internal_error",

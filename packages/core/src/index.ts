@@ -16,3 +16,4 @@ export * from "./store.ts";
 export * from "./table-definition.ts";
 export * from "./table-setup.ts";
 export * from "./timestamps.ts";
+export * from "./versions.ts";

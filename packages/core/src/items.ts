@@ -123,8 +123,36 @@ export function collaboratorAccessKey(email: string, deck: Pick<Deck, "name" | "
   return keys.collaboratorAccess(email, nameLowerOf(deck.name), deck.deckId);
 }
 
-export function doItem(item: Do): Item {
-  return { ...keys.do(item.deckId, item.doId), type: "do", ...item };
+/** A do as stored, at `version` (bumped by every change; its ETag derives from it). */
+export function doItem(item: Do, version: number): Item {
+  return { ...keys.do(item.deckId, item.doId), type: "do", ...item, version };
+}
+
+/**
+ * Dos written before versions existed (by the old service, or by DoDeck before v1.1) carry
+ * none: they count as version 1, and their first change writes version 2.
+ */
+export const doVersionOf = (item: Item): number =>
+  typeof item.version === "number" ? item.version : 1;
+
+/** Attribute names a do's conditions and updates use; `text` is a DynamoDB reserved word. */
+export const doNames = { "#version": "version", "#text": "text" } as const;
+
+/**
+ * A condition that holds while the do is at one of `versions` (and exists); version 1 also
+ * matches a do without the attribute (see doVersionOf). Names come from `doNames`.
+ */
+export function doVersionCondition(
+  versions: readonly number[],
+  prefix = ":v",
+): { ConditionExpression: string; ExpressionAttributeValues: Record<string, number> } {
+  const values = Object.fromEntries(versions.map((version, i) => [`${prefix}${i}`, version]));
+  const tests = Object.keys(values).map((name) => `#version = ${name}`);
+  if (versions.includes(1)) tests.push("attribute_not_exists(#version)");
+  return {
+    ConditionExpression: `attribute_exists(PK) AND (${tests.length > 0 ? tests.join(" OR ") : "attribute_not_exists(PK)"})`,
+    ExpressionAttributeValues: values,
+  };
 }
 
 export function doFromItem(item: Item): Do {
