@@ -210,6 +210,22 @@ describe("DynamoDB calls per route", () => {
     expect(await callsFor(users.owner, "PATCH", path, {})).toEqual({ status: 400, calls: [] });
   });
 
+  it("GET a do: GetItem (deck) ‖ GetItem (do) in parallel, also when refused", async () => {
+    const deckId = await createDeck(t, users.owner, "Read one");
+    const item = await createDo(t, users.owner, deckId, "x");
+    const path = `/v1/decks/${deckId}/dos/${item.doId}`;
+    for (const [user, status] of [
+      [users.owner, 200],
+      [users.stranger, 404],
+    ] as const) {
+      expect(await callsFor(user, "GET", path)).toEqual({ status, calls: ["GetItem", "GetItem"] });
+    }
+    expect(await callsFor(users.owner, "GET", `/v1/decks/${deckId}/dos/nope`)).toEqual({
+      status: 404,
+      calls: [],
+    });
+  });
+
   it("DELETE a do: one TransactWriteItems (access check and delete together)", async () => {
     const deckId = await createDeck(t, users.owner, "Remove");
     const item = await createDo(t, users.owner, deckId, "x");

@@ -93,7 +93,9 @@ export function createDoService(options: ServiceOptions) {
         new GetCommand({ TableName: table, Key: keys.do(deckId, doId), ConsistentRead: true }),
       ),
     );
-    return out.Item?.type === "do" ? out.Item : undefined;
+    // Any item under a do's key is a do: the old service's dos, kept by the migration, have no
+    // `type` attribute.
+    return out.Item;
   }
 
   /** Every item of a deck's partition (the deck first, then its dos in key order). */

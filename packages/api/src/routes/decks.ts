@@ -127,6 +127,16 @@ export const deckRoutes = {
     success: { status: 201, description: "The new do", schema: Do },
     problems: opensDeck,
   }),
+  getDo: defineRoute({
+    method: "get",
+    path: "/v1/decks/{deckId}/dos/{doId}",
+    summary: "Read a do",
+    tag: "dos",
+    auth: true,
+    params: DoParams,
+    success: { status: 200, description: "The do", schema: Do },
+    problems: [...opensDeck, "do_not_found"],
+  }),
   updateDo: defineRoute({
     method: "patch",
     path: "/v1/decks/{deckId}/dos/{doId}",
@@ -179,6 +189,10 @@ export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoSe
       c.json(await dos.list(c.var.caller, c.req.valid("param").deckId, c.req.valid("query")), 200),
     createDo: async (c) =>
       c.json(await dos.create(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")), 201),
+    getDo: async (c) => {
+      const { deckId, doId } = c.req.valid("param");
+      return c.json(await dos.get(c.var.caller, deckId, doId), 200);
+    },
     updateDo: async (c) => {
       const { deckId, doId } = c.req.valid("param");
       return c.json(await dos.update(c.var.caller, deckId, doId, c.req.valid("json")), 200);
