@@ -121,6 +121,28 @@ export const CollaboratorParams = z.object({
   email: z.string().meta({ description: "Collaborator email, case-insensitive" }),
 });
 
+/** Conditional request headers (RFC 9110 §13.1), read by the routes that declare them. */
+export const IfMatchHeaders = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed.",
+      examples: ['"3"'],
+    }),
+});
+export const IfNoneMatchHeaders = z.object({
+  "if-none-match": z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "ETags the client holds: when one matches the current representation, the answer is 304 with no body.",
+      examples: ['"3"'],
+    }),
+});
+
 const Timestamp = z.iso.datetime().meta({ description: "ISO-8601 UTC" });
 
 export const DeckDetail = z

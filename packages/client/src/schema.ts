@@ -371,6 +371,11 @@ export type components = {
         /** @description Seconds to wait before retrying */
         RetryAfter: number;
         /**
+         * @description A strong entity tag of the representation; changes whenever the resource does. Send it back in If-Match (writes) or If-None-Match (reads).
+         * @example "3"
+         */
+        ETag: string;
+        /**
          * @description The methods this path accepts
          * @example GET, PATCH, DELETE, HEAD
          */
@@ -396,6 +401,7 @@ export type ResponseNotFound = components['responses']['NotFound'];
 export type ResponseMethodNotAllowed = components['responses']['MethodNotAllowed'];
 export type HeaderRequestId = components['headers']['RequestId'];
 export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderETag = components['headers']['ETag'];
 export type HeaderAllow = components['headers']['Allow'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -632,6 +638,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -735,7 +743,10 @@ export interface operations {
     getDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds: when one matches the current representation, the answer is 304 with no body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -748,11 +759,22 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DeckDetail"];
                 };
+            };
+            /** @description Not modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unauthorized (`unauthorized`) */
             401: {
@@ -825,7 +847,10 @@ export interface operations {
     deleteDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -894,6 +919,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -939,7 +977,10 @@ export interface operations {
     renameDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -956,6 +997,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1024,6 +1067,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "collaborator_limit";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1098,7 +1154,10 @@ export interface operations {
     shareDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1115,6 +1174,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1183,6 +1244,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "collaborator_limit" | "collaborator_exists";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1257,7 +1331,10 @@ export interface operations {
     unshareDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1325,6 +1402,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "collaborator_limit";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1498,6 +1588,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1627,7 +1719,10 @@ export interface operations {
     getDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds: when one matches the current representation, the answer is 304 with no body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1642,11 +1737,22 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Do"];
                 };
+            };
+            /** @description Not modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unauthorized (`unauthorized`) */
             401: {
@@ -1719,7 +1825,10 @@ export interface operations {
     deleteDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1777,6 +1886,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -1822,7 +1944,10 @@ export interface operations {
     updateDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1841,6 +1966,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1896,6 +2023,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "deck_not_found" | "do_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };

@@ -34,6 +34,10 @@ import {
   type TransactItem,
   transact,
 } from "./store.ts";
+import { type Precondition, satisfies, versioned } from "./versions.ts";
+
+/** An owner's write may name the deck version it was planned against (If-Match). */
+export type OwnerWriteOptions = { ifMatch?: Precondition | undefined };
 
 export type ListDecksQuery = {
   visibility: Visibility;
@@ -70,13 +74,22 @@ export function createDeckService(options: ServiceOptions) {
     deckId: string,
     caller: Caller,
     plan: (deck: Deck) => Plan<T>,
-    /** The deck as the caller already read it, used for the first attempt only. */
-    prefetched?: { deck: Deck | undefined },
+    options: OwnerWriteOptions & {
+      /** The deck as the caller already read it, used for the first attempt only. */
+      prefetched?: { deck: Deck | undefined };
+    } = {},
   ): Promise<T> {
+    const { prefetched, ifMatch } = options;
     for (let attempt = 1; ; attempt++) {
       const current = attempt === 1 && prefetched ? prefetched.deck : await read(deckId);
       const deck = assertOwner(current, caller, policy);
       const planned = plan(deck);
+      // If-Match: the transaction below is conditioned on the version read, so it can only
+      // apply to a version the client named. A read showing another version means that write
+      // could never apply (versions only grow): 412 without sending it. Refusals the request
+      // would get anyway (403, 404, 409 ...) come first, as RFC 9110 §13.2.1 orders them. A
+      // lost race re-reads, finds the new version, and answers 412 here.
+      if (!satisfies(ifMatch, deck.version)) throw new AppError("precondition_failed");
       // Only a deck the old service shared beyond DoDeck's bound gets here (it split its
       // transactions): it stays readable and writable for dos, but multi-item writes that would
       // not fit one transaction wait until the owner removes collaborators.
@@ -127,11 +140,12 @@ export function createDeckService(options: ServiceOptions) {
       } catch (error) {
         throw mapAwsError(error);
       }
-      return toDeckDetail(deck, caller);
+      return versioned(toDeckDetail(deck, caller), deck.version);
     },
 
     async get(caller: Caller, deckId: string): Promise<DeckDetail> {
-      return toDeckDetail(assertCanRead(await read(deckId), caller, policy), caller);
+      const deck = assertCanRead(await read(deckId), caller, policy);
+      return versioned(toDeckDetail(deck, caller), deck.version);
     },
 
     async list(caller: Caller, query: ListDecksQuery): Promise<Page<DeckSummary>> {
@@ -193,47 +207,79 @@ export function createDeckService(options: ServiceOptions) {
       return { items, nextCursor: null };
     },
 
-    rename(caller: Caller, deckId: string, input: { name: string }): Promise<DeckDetail> {
-      return mutateAsOwner(deckId, caller, (deck) => {
-        const at = now();
-        return {
-          items: planRename(table, deck, input.name, at).TransactItems,
-          result: toDeckDetail(renamedDeck(deck, input.name, at), caller),
-        };
-      });
+    rename(
+      caller: Caller,
+      deckId: string,
+      input: { name: string },
+      options: OwnerWriteOptions = {},
+    ): Promise<DeckDetail> {
+      return mutateAsOwner(
+        deckId,
+        caller,
+        (deck) => {
+          const at = now();
+          const renamed = renamedDeck(deck, input.name, at);
+          return {
+            items: planRename(table, deck, input.name, at).TransactItems,
+            result: versioned(toDeckDetail(renamed, caller), renamed.version),
+          };
+        },
+        options,
+      );
     },
 
-    share(caller: Caller, deckId: string, input: { email: string }): Promise<DeckDetail> {
+    share(
+      caller: Caller,
+      deckId: string,
+      input: { email: string },
+      options: OwnerWriteOptions = {},
+    ): Promise<DeckDetail> {
       const email = normalizeEmail(input.email);
-      return mutateAsOwner(deckId, caller, (deck) => {
-        if (email === caller.email) throw new AppError("cannot_add_self");
-        if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
-        if (deck.collaborators.length >= limits.maxCollaborators) {
-          throw new AppError(
-            "collaborator_limit",
-            `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
-          );
-        }
-        const at = now();
-        const items = planShare(table, deck, email, at).TransactItems;
-        return {
-          items,
-          result: toDeckDetail(sharedDeck(deck, email, at), caller),
-          explain: (reasons) =>
-            reasons[1]?.Code === "ConditionalCheckFailed"
-              ? new AppError("collaborator_exists")
-              : undefined,
-        };
-      });
+      return mutateAsOwner(
+        deckId,
+        caller,
+        (deck) => {
+          if (email === caller.email) throw new AppError("cannot_add_self");
+          if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
+          if (deck.collaborators.length >= limits.maxCollaborators) {
+            throw new AppError(
+              "collaborator_limit",
+              `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
+            );
+          }
+          const at = now();
+          const items = planShare(table, deck, email, at).TransactItems;
+          const shared = sharedDeck(deck, email, at);
+          return {
+            items,
+            result: versioned(toDeckDetail(shared, caller), shared.version),
+            explain: (reasons) =>
+              reasons[1]?.Code === "ConditionalCheckFailed"
+                ? new AppError("collaborator_exists")
+                : undefined,
+          };
+        },
+        options,
+      );
     },
 
-    unshare(caller: Caller, deckId: string, rawEmail: string): Promise<void> {
+    unshare(
+      caller: Caller,
+      deckId: string,
+      rawEmail: string,
+      options: OwnerWriteOptions = {},
+    ): Promise<void> {
       const email = normalizeEmail(rawEmail);
-      return mutateAsOwner(deckId, caller, (deck) => {
-        if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
-        const items = planUnshare(table, deck, email, now()).TransactItems;
-        return { items, result: undefined };
-      });
+      return mutateAsOwner(
+        deckId,
+        caller,
+        (deck) => {
+          if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
+          const items = planUnshare(table, deck, email, now()).TransactItems;
+          return { items, result: undefined };
+        },
+        options,
+      );
     },
 
     /**
@@ -241,9 +287,10 @@ export function createDeckService(options: ServiceOptions) {
      * `deleting` and removes every access row: from then on the deck is gone for the API, and
      * creating a do fails its condition check, so no do can appear behind the purge. Then the
      * dos and the deck item are removed in batches. If that is interrupted, the owner's retry
-     * of DELETE finds the mark and finishes the purge.
+     * of DELETE finds the mark and finishes the purge, whatever its If-Match says: the delete
+     * that If-Match guarded has already committed.
      */
-    async remove(caller: Caller, deckId: string): Promise<void> {
+    async remove(caller: Caller, deckId: string, options: OwnerWriteOptions = {}): Promise<void> {
       const existing = await read(deckId);
       if (existing?.deleting && existing.ownerSub === caller.sub) {
         await purge(existing.deckId);
@@ -253,7 +300,7 @@ export function createDeckService(options: ServiceOptions) {
         deckId,
         caller,
         (deck) => ({ items: planDeleteMark(table, deck).TransactItems, result: undefined }),
-        { deck: existing },
+        { prefetched: { deck: existing }, ifMatch: options.ifMatch },
       );
       await purge(deckId);
     },

@@ -221,7 +221,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
     violations: [],
   };
   const dos: Check = {
-    name: "do items are well-formed (ids, text, completed, timestamps)",
+    name: "do items are well-formed (ids, text, completed, timestamps, version when present)",
     checked: 0,
     violations: [],
   };
@@ -321,6 +321,9 @@ function doProblems(deckId: string, item: Item): string[] {
   if (item.deckId !== deckId) problems.push("deckId differs from its key");
   if (typeof item.text !== "string") problems.push("no text");
   if (typeof item.completed !== "boolean") problems.push("completed is not a boolean");
+  // Dos written before v1.1 (the old service's included) have no version: they are version 1.
+  if (item.version !== undefined && !(Number.isInteger(item.version) && Number(item.version) >= 1))
+    problems.push("version is not a positive integer");
   for (const field of ["createdAt", "updatedAt"] as const) {
     if (typeof item[field] !== "string" || !isStoredTimestamp(item[field]))
       problems.push(`${field} is not a timestamp`);
