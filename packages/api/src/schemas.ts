@@ -84,12 +84,28 @@ const Limit = z.coerce
 export const CreateDeckBody = z.strictObject({ name: DeckName }).meta({ id: "CreateDeck" });
 export const RenameDeckBody = z.strictObject({ name: DeckName }).meta({ id: "RenameDeck" });
 export const ShareDeckBody = z.strictObject({ email: Email }).meta({ id: "ShareDeck" });
-export const CreateDoBody = z.strictObject({ text: DoText }).meta({ id: "CreateDo" });
+/** RFC 3339 with an offset (`Z` or `±hh:mm`); stored and returned as the same instant in UTC. */
+const DueAt = z.iso
+  .datetime({ offset: true })
+  .refine((value) => !Number.isNaN(Date.parse(value)), { message: "Not a valid date-time" })
+  .nullable()
+  .meta({
+    description: "When the do is due: an RFC 3339 date-time (returned in UTC), or null for none",
+    examples: ["2026-12-24T17:00:00+01:00"],
+  });
+
+export const CreateDoBody = z
+  .strictObject({ text: DoText, dueAt: DueAt.optional() })
+  .meta({ id: "CreateDo" });
 export const UpdateDoBody = z
-  .strictObject({ text: DoText.optional(), completed: z.boolean().optional() })
+  .strictObject({
+    text: DoText.optional(),
+    completed: z.boolean().optional(),
+    dueAt: DueAt.optional().meta({ description: "A new due date, or null to clear it" }),
+  })
   .meta({
     id: "UpdateDo",
-    description: "At least one of text and completed (else 400 no_updates_provided)",
+    description: "At least one of text, completed and dueAt (else 400 no_updates_provided)",
   });
 
 export const ListDecksQuery = z.object({
@@ -172,6 +188,7 @@ export const Do = z
     deckId: z.string(),
     text: z.string(),
     completed: z.boolean(),
+    dueAt: Timestamp.nullable().meta({ description: "When the do is due (UTC), or null" }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -221,6 +221,11 @@ export type components = {
              * @example Buy oat milk
              */
             text: string;
+            /**
+             * @description When the do is due: an RFC 3339 date-time (returned in UTC), or null for none
+             * @example 2026-12-24T17:00:00+01:00
+             */
+            dueAt?: string | null;
         };
         DeckDetail: {
             deckId: string;
@@ -257,6 +262,8 @@ export type components = {
             deckId: string;
             text: string;
             completed: boolean;
+            /** @description When the do is due (UTC), or null */
+            dueAt: string | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC
@@ -324,7 +331,7 @@ export type components = {
              */
             email: string;
         };
-        /** @description At least one of text and completed (else 400 no_updates_provided) */
+        /** @description At least one of text, completed and dueAt (else 400 no_updates_provided) */
         UpdateDo: {
             /**
              * @description Do text: 1–1000 characters after trimming surrounding whitespace
@@ -332,6 +339,11 @@ export type components = {
              */
             text?: string;
             completed?: boolean;
+            /**
+             * @description A new due date, or null to clear it
+             * @example 2026-12-24T17:00:00+01:00
+             */
+            dueAt?: string | null;
         };
     };
     responses: {

@@ -231,7 +231,11 @@ export function createDoService(options: ServiceOptions) {
       };
     },
 
-    async create(caller: Caller, deckId: string, input: { text: string }): Promise<Do> {
+    async create(
+      caller: Caller,
+      deckId: string,
+      input: { text: string; dueAt?: string | null | undefined },
+    ): Promise<Do> {
       assertIds(deckId);
       const at = now();
       const created: Do = {
@@ -239,6 +243,7 @@ export function createDoService(options: ServiceOptions) {
         deckId,
         text: input.text,
         completed: false,
+        dueAt: dueInstant(input.dueAt),
         createdAt: at,
         updatedAt: at,
       };
@@ -277,11 +282,16 @@ export function createDoService(options: ServiceOptions) {
       caller: Caller,
       deckId: string,
       doId: string,
-      input: { text?: string | undefined; completed?: boolean | undefined },
+      input: {
+        text?: string | undefined;
+        completed?: boolean | undefined;
+        /** null clears the due date; undefined leaves it. */
+        dueAt?: string | null | undefined;
+      },
       options: { ifMatch?: Precondition | undefined } = {},
     ): Promise<Do> {
       assertIds(deckId, doId);
-      if (input.text === undefined && input.completed === undefined)
+      if (input.text === undefined && input.completed === undefined && input.dueAt === undefined)
         throw new AppError("no_updates_provided");
       const { ifMatch } = options;
       const missing = new AppError("do_not_found");
@@ -312,6 +322,7 @@ export function createDoService(options: ServiceOptions) {
           ...current,
           text: input.text ?? current.text,
           completed: input.completed ?? current.completed,
+          dueAt: input.dueAt === undefined ? current.dueAt : dueInstant(input.dueAt),
           updatedAt: now(),
         };
         const pinned = doVersionCondition([version]);
@@ -322,8 +333,9 @@ export function createDoService(options: ServiceOptions) {
             Update: {
               TableName: table,
               Key: keys.do(deckId, doId),
-              UpdateExpression:
-                "SET #text = :text, completed = :completed, updatedAt = :now, #version = :next",
+              UpdateExpression: `SET #text = :text, completed = :completed, updatedAt = :now, #version = :next${
+                next.dueAt === null ? " REMOVE #dueAt" : ", #dueAt = :dueAt"
+              }`,
               ConditionExpression: pinned.ConditionExpression,
               ExpressionAttributeNames: { ...doNames },
               ExpressionAttributeValues: {
@@ -332,6 +344,7 @@ export function createDoService(options: ServiceOptions) {
                 ":completed": next.completed,
                 ":now": next.updatedAt,
                 ":next": version + 1,
+                ...(next.dueAt === null ? {} : { ":dueAt": next.dueAt }),
               },
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
@@ -403,4 +416,13 @@ async function conflictPause(attempt: number): Promise<void> {
     });
   }
   await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
+}
+
+/** A due date as stored and returned: the same instant in UTC (`toISOString`), or null. */
+function dueInstant(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  const instant = new Date(value);
+  if (Number.isNaN(instant.getTime()))
+    throw new AppError("validation_failed", "dueAt is not a date-time.");
+  return instant.toISOString();
 }

@@ -125,7 +125,15 @@ export function collaboratorAccessKey(email: string, deck: Pick<Deck, "name" | "
 
 /** A do as stored, at `version` (bumped by every change; its ETag derives from it). */
 export function doItem(item: Do, version: number): Item {
-  return { ...keys.do(item.deckId, item.doId), type: "do", ...item, version };
+  // No due date is no attribute (as REMOVE leaves it), never a stored null.
+  const { dueAt, ...rest } = item;
+  return {
+    ...keys.do(item.deckId, item.doId),
+    type: "do",
+    ...rest,
+    ...(dueAt === null ? {} : { dueAt }),
+    version,
+  };
 }
 
 /**
@@ -136,7 +144,7 @@ export const doVersionOf = (item: Item): number =>
   typeof item.version === "number" ? item.version : 1;
 
 /** Attribute names a do's conditions and updates use; `text` is a DynamoDB reserved word. */
-export const doNames = { "#version": "version", "#text": "text" } as const;
+export const doNames = { "#version": "version", "#text": "text", "#dueAt": "dueAt" } as const;
 
 /**
  * A condition that holds while the do is at one of `versions` (and exists); version 1 also
@@ -161,6 +169,7 @@ export function doFromItem(item: Item): Do {
     deckId: String(item.deckId),
     text: String(item.text),
     completed: item.completed === true,
+    dueAt: typeof item.dueAt === "string" ? canonicalTimestamp(item.dueAt) : null,
     createdAt: canonicalTimestamp(String(item.createdAt)),
     updatedAt: canonicalTimestamp(String(item.updatedAt)),
   };

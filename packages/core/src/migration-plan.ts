@@ -221,7 +221,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
     violations: [],
   };
   const dos: Check = {
-    name: "do items are well-formed (ids, text, completed, timestamps, version when present)",
+    name: "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
     checked: 0,
     violations: [],
   };
@@ -324,6 +324,11 @@ function doProblems(deckId: string, item: Item): string[] {
   // Dos written before v1.1 (the old service's included) have no version: they are version 1.
   if (item.version !== undefined && !(Number.isInteger(item.version) && Number(item.version) >= 1))
     problems.push("version is not a positive integer");
+  if (
+    item.dueAt !== undefined &&
+    !(typeof item.dueAt === "string" && isStoredTimestamp(item.dueAt))
+  )
+    problems.push("dueAt is not a timestamp");
   for (const field of ["createdAt", "updatedAt"] as const) {
     if (typeof item[field] !== "string" || !isStoredTimestamp(item[field]))
       problems.push(`${field} is not a timestamp`);
