@@ -159,6 +159,20 @@ export const IfNoneMatchHeaders = z.object({
     }),
 });
 
+const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, { message: "Must be 1–255 visible ASCII characters" })
+  .optional()
+  .meta({
+    description:
+      "A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused.",
+    examples: ["4d8f1c2e-retry-safe"],
+  });
+export const IdempotencyHeaders = z.object({ "idempotency-key": IdempotencyKey });
+export const IdempotentIfMatchHeaders = IfMatchHeaders.extend({
+  "idempotency-key": IdempotencyKey,
+});
+
 const Timestamp = z.iso.datetime().meta({ description: "ISO-8601 UTC" });
 
 export const DeckDetail = z

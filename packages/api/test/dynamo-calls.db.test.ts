@@ -226,6 +226,33 @@ describe("DynamoDB calls per route", () => {
     });
   });
 
+  it("Idempotency-Key: the record rides in the write's transaction; a replay costs the cancelled transaction, or a GetItem after a refusal", async () => {
+    const deckId = await createDeck(t, users.owner, "Keyed");
+    const key = { "idempotency-key": "calls-1" };
+    const path = `/v1/decks/${deckId}/dos`;
+    for (const status of [201, 201]) {
+      expect(await callsFor(users.owner, "POST", path, { text: "k" }, key)).toEqual({
+        status,
+        calls: ["TransactWriteItems"],
+      });
+    }
+    const share = { "idempotency-key": "calls-2" };
+    const collaborators = `/v1/decks/${deckId}/collaborators`;
+    expect(
+      await callsFor(users.owner, "POST", collaborators, { email: "k@example.com" }, share),
+    ).toEqual({
+      status: 201,
+      calls: ["GetItem", "TransactWriteItems"],
+    });
+    // The retry's plan is refused (409 collaborator_exists): the key's record answers instead.
+    expect(
+      await callsFor(users.owner, "POST", collaborators, { email: "k@example.com" }, share),
+    ).toEqual({
+      status: 201,
+      calls: ["GetItem", "GetItem"],
+    });
+  });
+
   it("DELETE a do: one TransactWriteItems (access check and delete together)", async () => {
     const deckId = await createDeck(t, users.owner, "Remove");
     const item = await createDo(t, users.owner, deckId, "x");

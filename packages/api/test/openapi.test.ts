@@ -154,7 +154,7 @@ describe("GET /openapi.json", () => {
     expect(JSON.stringify(doc)).not.toMatch(/"\$id"/);
   });
 
-  it("declares the conditional request headers, ETag, 304 and 412 on exactly the routes that serve them", async () => {
+  it("declares If-Match, If-None-Match, Idempotency-Key, ETag, 304 and 412 on exactly the routes that serve them", async () => {
     const doc = await fetchDocument(appFor("local"));
     const found: Record<string, string[]> = {};
     for (const [path, ops] of Object.entries(
@@ -181,13 +181,13 @@ describe("GET /openapi.json", () => {
       }
     }
     expect(found).toEqual({
-      "POST /v1/decks": ["ETag"],
+      "POST /v1/decks": ["Idempotency-Key", "ETag"],
       "GET /v1/decks/{deckId}": ["If-None-Match", "ETag", "304"],
       "PATCH /v1/decks/{deckId}": ["If-Match", "ETag", "412"],
       "DELETE /v1/decks/{deckId}": ["If-Match", "412"],
-      "POST /v1/decks/{deckId}/collaborators": ["If-Match", "ETag", "412"],
+      "POST /v1/decks/{deckId}/collaborators": ["If-Match", "Idempotency-Key", "ETag", "412"],
       "DELETE /v1/decks/{deckId}/collaborators/{email}": ["If-Match", "412"],
-      "POST /v1/decks/{deckId}/dos": ["ETag"],
+      "POST /v1/decks/{deckId}/dos": ["Idempotency-Key", "ETag"],
       "GET /v1/decks/{deckId}/dos/{doId}": ["If-None-Match", "ETag", "304"],
       "PATCH /v1/decks/{deckId}/dos/{doId}": ["If-Match", "ETag", "412"],
       "DELETE /v1/decks/{deckId}/dos/{doId}": ["If-Match", "412"],

@@ -306,7 +306,7 @@ export type components = {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "precondition_failed" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
+            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "idempotency_key_reused" | "precondition_failed" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
             /** @description Field errors (422 validation_failed only) */
             errors?: {
                 path: string;
@@ -636,7 +636,10 @@ export interface operations {
     createDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -652,6 +655,8 @@ export interface operations {
                     "X-Request-Id": components["headers"]["RequestId"];
                     /** @description The resource's strong entity tag (see components.headers.ETag) */
                     ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written) */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -710,7 +715,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Validation failed (`validation_failed`) */
+            /** @description Validation failed (`validation_failed`); Idempotency-Key already used for a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -719,7 +724,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "validation_failed";
+                        code: "validation_failed" | "idempotency_key_reused";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1169,6 +1174,8 @@ export interface operations {
             header?: {
                 /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
                 "If-Match"?: string;
+                /** @description A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description Deck id */
@@ -1188,6 +1195,8 @@ export interface operations {
                     "X-Request-Id": components["headers"]["RequestId"];
                     /** @description The resource's strong entity tag (see components.headers.ETag) */
                     ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written) */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1298,7 +1307,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Validation failed (`validation_failed`) */
+            /** @description Validation failed (`validation_failed`); Idempotency-Key already used for a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1307,7 +1316,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "validation_failed";
+                        code: "validation_failed" | "idempotency_key_reused";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1583,7 +1592,10 @@ export interface operations {
     createDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1602,6 +1614,8 @@ export interface operations {
                     "X-Request-Id": components["headers"]["RequestId"];
                     /** @description The resource's strong entity tag (see components.headers.ETag) */
                     ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written) */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1686,7 +1700,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Validation failed (`validation_failed`) */
+            /** @description Validation failed (`validation_failed`); Idempotency-Key already used for a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1695,7 +1709,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "validation_failed";
+                        code: "validation_failed" | "idempotency_key_reused";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };

@@ -12,6 +12,7 @@ import {
 } from "./deck-plans.ts";
 import { normalizeEmail } from "./emails.ts";
 import { AppError } from "./errors.ts";
+import type { Claim, IdempotencyOptions } from "./idempotency.ts";
 import { keyOf, nameLowerOf, summaryFromAccessItem } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import { limits } from "./limits.ts";
@@ -34,7 +35,7 @@ import {
   type TransactItem,
   transact,
 } from "./store.ts";
-import { type Precondition, satisfies, versioned } from "./versions.ts";
+import { type Precondition, satisfies, versioned, versionOf } from "./versions.ts";
 
 /** An owner's write may name the deck version it was planned against (If-Match). */
 export type OwnerWriteOptions = { ifMatch?: Precondition | undefined };
@@ -62,7 +63,7 @@ const MAX_BATCH_RETRIES = 8;
 export type DeckService = ReturnType<typeof createDeckService>;
 
 export function createDeckService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read } = serviceContext(options);
+  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
 
   /**
    * Read the deck, plan the write, and apply it in one transaction conditioned on the version
@@ -77,9 +78,11 @@ export function createDeckService(options: ServiceOptions) {
     options: OwnerWriteOptions & {
       /** The deck as the caller already read it, used for the first attempt only. */
       prefetched?: { deck: Deck | undefined };
+      /** An Idempotency-Key's record, written in the same transaction (after the plan's items). */
+      claim?: Claim | undefined;
     } = {},
   ): Promise<T> {
-    const { prefetched, ifMatch } = options;
+    const { prefetched, ifMatch, claim } = options;
     for (let attempt = 1; ; attempt++) {
       const current = attempt === 1 && prefetched ? prefetched.deck : await read(deckId);
       const deck = assertOwner(current, caller, policy);
@@ -90,21 +93,26 @@ export function createDeckService(options: ServiceOptions) {
       // would get anyway (403, 404, 409 ...) come first, as RFC 9110 §13.2.1 orders them. A
       // lost race re-reads, finds the new version, and answers 412 here.
       if (!satisfies(ifMatch, deck.version)) throw new AppError("precondition_failed");
+      const items =
+        claim && planned.result
+          ? [...planned.items, claim.put(planned.result, versionOf(planned.result) ?? 0)]
+          : planned.items;
       // Only a deck the old service shared beyond DoDeck's bound gets here (it split its
       // transactions): it stays readable and writable for dos, but multi-item writes that would
       // not fit one transaction wait until the owner removes collaborators.
-      if (planned.items.length > limits.maxTransactionActions) {
+      if (items.length > limits.maxTransactionActions) {
         throw new AppError(
           "collaborator_limit",
           `This deck has ${deck.collaborators.length} collaborators; remove some (to ${limits.maxCollaborators} at most) before this change.`,
         );
       }
       try {
-        await transact(store, planned.items);
+        await transact(store, items);
         return planned.result;
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === undefined) throw mapAwsError(error);
+        claim?.check(items, reasons);
         const explained = planned.explain?.(reasons);
         if (explained) throw explained;
         if (attempt >= MAX_ATTEMPTS) {
@@ -122,25 +130,77 @@ export function createDeckService(options: ServiceOptions) {
     }
   }
 
+  function shareOnce(
+    caller: Caller,
+    deckId: string,
+    email: string,
+    options: { ifMatch?: Precondition | undefined; claim?: Claim | undefined },
+  ): Promise<DeckDetail> {
+    return mutateAsOwner(
+      deckId,
+      caller,
+      (deck) => {
+        if (email === caller.email) throw new AppError("cannot_add_self");
+        if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
+        if (deck.collaborators.length >= limits.maxCollaborators) {
+          throw new AppError(
+            "collaborator_limit",
+            `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
+          );
+        }
+        const at = now();
+        const items = planShare(table, deck, email, at).TransactItems;
+        const shared = sharedDeck(deck, email, at);
+        return {
+          items,
+          result: versioned(toDeckDetail(shared, caller), shared.version),
+          explain: (reasons) =>
+            reasons[1]?.Code === "ConditionalCheckFailed"
+              ? new AppError("collaborator_exists")
+              : undefined,
+        };
+      },
+      options,
+    );
+  }
+
   return {
-    async create(caller: Caller, input: { name: string }): Promise<DeckDetail> {
-      const at = now();
-      const deck: Deck = {
-        deckId: newId(),
-        name: input.name,
-        ownerSub: caller.sub,
-        collaborators: [],
-        createdAt: at,
-        updatedAt: at,
-        version: 1,
-        deleting: false,
-      };
-      try {
-        await transact(store, planCreateDeck(table, deck).TransactItems);
-      } catch (error) {
-        throw mapAwsError(error);
-      }
-      return versioned(toDeckDetail(deck, caller), deck.version);
+    create(
+      caller: Caller,
+      input: { name: string },
+      options: IdempotencyOptions = {},
+    ): Promise<DeckDetail> {
+      const what = { operation: "createDeck", target: "", input };
+      return idempotency.run(caller.sub, options.idempotencyKey, what, async (claim) => {
+        const at = now();
+        const deck: Deck = {
+          deckId: newId(),
+          name: input.name,
+          ownerSub: caller.sub,
+          collaborators: [],
+          createdAt: at,
+          updatedAt: at,
+          version: 1,
+          deleting: false,
+        };
+        const result = versioned(toDeckDetail(deck, caller), deck.version);
+        const items = planCreateDeck(table, deck).TransactItems;
+        if (claim) items.push(claim.put(result, deck.version));
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await transact(store, items);
+            return result;
+          } catch (error) {
+            const reasons = cancellationReasons(error);
+            if (reasons === undefined) throw mapAwsError(error);
+            claim?.check(items, reasons);
+            // Only the key's record can be contended (the deck id is new): retry that race.
+            if (attempt >= MAX_ATTEMPTS || !reasons.some((r) => r.Code === "TransactionConflict"))
+              throw mapAwsError(error);
+            await pause(attempt);
+          }
+        }
+      });
     },
 
     async get(caller: Caller, deckId: string): Promise<DeckDetail> {
@@ -232,34 +292,12 @@ export function createDeckService(options: ServiceOptions) {
       caller: Caller,
       deckId: string,
       input: { email: string },
-      options: OwnerWriteOptions = {},
+      options: OwnerWriteOptions & IdempotencyOptions = {},
     ): Promise<DeckDetail> {
       const email = normalizeEmail(input.email);
-      return mutateAsOwner(
-        deckId,
-        caller,
-        (deck) => {
-          if (email === caller.email) throw new AppError("cannot_add_self");
-          if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
-          if (deck.collaborators.length >= limits.maxCollaborators) {
-            throw new AppError(
-              "collaborator_limit",
-              `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
-            );
-          }
-          const at = now();
-          const items = planShare(table, deck, email, at).TransactItems;
-          const shared = sharedDeck(deck, email, at);
-          return {
-            items,
-            result: versioned(toDeckDetail(shared, caller), shared.version),
-            explain: (reasons) =>
-              reasons[1]?.Code === "ConditionalCheckFailed"
-                ? new AppError("collaborator_exists")
-                : undefined,
-          };
-        },
-        options,
+      const what = { operation: "shareDeck", target: deckId, input: { email } };
+      return idempotency.run(caller.sub, options.idempotencyKey, what, (claim) =>
+        shareOnce(caller, deckId, email, { ifMatch: options.ifMatch, claim }),
       );
     },
 

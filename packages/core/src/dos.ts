@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-
 import { assertCanRead, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
+import type { Claim, IdempotencyOptions } from "./idempotency.ts";
 import { isItemId, isLegacyId } from "./ids.ts";
 import {
   deckFromItem,
@@ -25,7 +26,7 @@ const MAX_ATTEMPTS = 8;
 export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read } = serviceContext(options);
+  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
 
   /**
    * A condition check that admits the caller to the deck inside a write transaction, so the
@@ -62,13 +63,17 @@ export function createDoService(options: ServiceOptions) {
     write: TransactItem,
     missing: AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
+    /** An Idempotency-Key's record for the same transaction (position 2). */
+    claim?: { item: TransactItem; check: Claim["check"] },
   ): Promise<"written" | "retry"> {
+    const items = [admits(deckId, caller), write, ...(claim ? [claim.item] : [])];
     try {
-      await transact(store, [admits(deckId, caller), write]);
+      await transact(store, items);
       return "written";
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons === undefined) throw mapAwsError(error);
+      claim?.check(items, reasons);
       if (reasons[0]?.Code === "ConditionalCheckFailed") {
         assertCanRead(deckFromItem(reasons[0].Item), caller, policy);
         throw new AppError("deck_not_found");
@@ -164,6 +169,39 @@ export function createDoService(options: ServiceOptions) {
     if (doId !== undefined && !isItemId(doId)) throw new AppError("do_not_found");
   }
 
+  async function createOnce(
+    caller: Caller,
+    deckId: string,
+    input: { text: string; dueAt?: string | null | undefined },
+    claim: Claim | undefined,
+  ): Promise<Do> {
+    const at = now();
+    const created: Do = {
+      doId: newId(),
+      deckId,
+      text: input.text,
+      completed: false,
+      dueAt: dueInstant(input.dueAt),
+      createdAt: at,
+      updatedAt: at,
+    };
+    const result = versioned(created, 1);
+    const put: TransactItem = {
+      Put: {
+        TableName: table,
+        Item: doItem(created, 1),
+        ConditionExpression: "attribute_not_exists(PK)",
+      },
+    };
+    const clash = new AppError("internal_error", "Generated a do id that already exists.");
+    for (let attempt = 1; ; attempt++) {
+      const record = claim ? { item: claim.put(result, 1), check: claim.check } : undefined;
+      if ((await writeAdmitted(deckId, caller, put, clash, undefined, record)) === "written") break;
+      await conflictPause(attempt);
+    }
+    return result;
+  }
+
   return {
     /**
      * The deck and its dos share a partition and "DECK" sorts before "DO#", so the first page
@@ -235,31 +273,13 @@ export function createDoService(options: ServiceOptions) {
       caller: Caller,
       deckId: string,
       input: { text: string; dueAt?: string | null | undefined },
+      options: IdempotencyOptions = {},
     ): Promise<Do> {
       assertIds(deckId);
-      const at = now();
-      const created: Do = {
-        doId: newId(),
-        deckId,
-        text: input.text,
-        completed: false,
-        dueAt: dueInstant(input.dueAt),
-        createdAt: at,
-        updatedAt: at,
-      };
-      const put: TransactItem = {
-        Put: {
-          TableName: table,
-          Item: doItem(created, 1),
-          ConditionExpression: "attribute_not_exists(PK)",
-        },
-      };
-      const clash = new AppError("internal_error", "Generated a do id that already exists.");
-      for (let attempt = 1; ; attempt++) {
-        if ((await writeAdmitted(deckId, caller, put, clash)) === "written") break;
-        await conflictPause(attempt);
-      }
-      return versioned(created, 1);
+      const what = { operation: "createDo", target: deckId, input };
+      return idempotency.run(caller.sub, options.idempotencyKey, what, (claim) =>
+        createOnce(caller, deckId, input, claim),
+      );
     },
 
     /** The deck (for the access check) and the do, read in parallel. */

@@ -18,6 +18,7 @@ export interface ErrorCodes {
   cannot_add_self: true;
   no_updates_provided: true;
   precondition_failed: true;
+  idempotency_key_reused: true;
   validation_failed: true;
   service_unavailable: true;
   internal_error: true;
@@ -38,6 +39,7 @@ export const domainErrorCodes = [
   "cannot_add_self",
   "no_updates_provided",
   "precondition_failed",
+  "idempotency_key_reused",
   "validation_failed",
   "service_unavailable",
   "internal_error",

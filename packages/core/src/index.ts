@@ -5,6 +5,7 @@ export * from "./decks.ts";
 export * from "./dos.ts";
 export * from "./emails.ts";
 export * from "./errors.ts";
+export * from "./idempotency.ts";
 export * from "./ids.ts";
 export { nameLowerOf } from "./items.ts";
 export * from "./keys.ts";

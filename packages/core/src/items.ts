@@ -175,4 +175,31 @@ export function doFromItem(item: Item): Do {
   };
 }
 
+/**
+ * The record of a request made with an Idempotency-Key, written in the same transaction as the
+ * write it protects: the request's fingerprint and its result (the response body as JSON, and
+ * the version its ETag derives from). `expiresAt` (epoch seconds) is the table's TTL attribute.
+ */
+export type IdempotencyRecord = {
+  fingerprint: string;
+  result: string;
+  version: number;
+  expiresAt: number;
+};
+
+export const idempotencyAttributes = { expiresAt: "expiresAt" } as const;
+
+export function idempotencyItem(key: Key, record: IdempotencyRecord, createdAt: string): Item {
+  return { ...key, type: "idempotency", ...record, createdAt };
+}
+
+export function idempotencyFromItem(item: Item): IdempotencyRecord {
+  return {
+    fingerprint: String(item.fingerprint),
+    result: String(item.result),
+    version: Number(item.version),
+    expiresAt: Number(item.expiresAt),
+  };
+}
+
 export const keyOf = (item: Item): Key => ({ PK: String(item.PK), SK: String(item.SK) });

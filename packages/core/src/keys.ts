@@ -3,6 +3,7 @@ export type Key = { PK: string; SK: string };
 
 const DECK_SK = "DECK";
 const DO_PREFIX = "DO#";
+const IDEMPOTENCY_PREFIX = "IDEMPOTENCY#";
 
 export const keys = {
   deck: (deckId: string): Key => ({ PK: `DECK#${deckId}`, SK: DECK_SK }),
@@ -22,6 +23,15 @@ export const keys = {
   collaboratorPartition: (email: string): string => `ACCESS#EMAIL#${email}`,
   /** Prefix of access-row sort keys whose deck name starts with `nameLowerPrefix`. */
   accessPrefix: (nameLowerPrefix: string): string => `DECK#${nameLowerPrefix}`,
+  /**
+   * An Idempotency-Key, scoped to the caller: one partition per `sub`, so one user's keys can
+   * never answer another's requests.
+   */
+  idempotency: (sub: string, key: string): Key => ({
+    PK: `${IDEMPOTENCY_PREFIX}${sub}`,
+    SK: `KEY#${key}`,
+  }),
+  idempotencyPrefix: "IDEMPOTENCY#",
   /** Written once a copy from the old service's table has been migrated and verified. */
   copiedFrom: (sourceTable: string): Key => ({ PK: "MIGRATION", SK: `COPIED#${sourceTable}` }),
   /** A key no item uses: reading it proves the table answers without touching data. */

@@ -24,7 +24,14 @@ import { isStoredTimestamp } from "./timestamps.ts";
  */
 export type Item = Record<string, unknown>;
 
-export type ItemKind = "deck" | "do" | "ownerRow" | "collaboratorRow" | "marker" | "other";
+export type ItemKind =
+  | "deck"
+  | "do"
+  | "ownerRow"
+  | "collaboratorRow"
+  | "marker"
+  | "idempotency"
+  | "other";
 
 const DECK_PARTITION = keys.deckPartition("");
 const OWNER_PARTITION = keys.ownerPartition("");
@@ -41,6 +48,8 @@ export function kindOf(item: Item): ItemKind {
   if (pk.startsWith(OWNER_PARTITION)) return "ownerRow";
   if (pk.startsWith(EMAIL_PARTITION)) return "collaboratorRow";
   if (pk === keys.copiedFrom("").PK) return "marker";
+  // Idempotency-Key records (DoDeck v1.1): expire by TTL, belong to no deck, left alone.
+  if (pk.startsWith(keys.idempotencyPrefix)) return "idempotency";
   return "other";
 }
 
@@ -59,7 +68,15 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     dosByDeck: new Map(),
     rowsByDeck: new Map(),
     other: [],
-    counts: { deck: 0, do: 0, ownerRow: 0, collaboratorRow: 0, marker: 0, other: 0 },
+    counts: {
+      deck: 0,
+      do: 0,
+      ownerRow: 0,
+      collaboratorRow: 0,
+      marker: 0,
+      idempotency: 0,
+      other: 0,
+    },
   };
   const push = (map: Map<string, Item[]>, id: string, item: Item) => {
     const list = map.get(id);
@@ -72,7 +89,7 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     if (kind === "deck") snapshot.decks.set(partitionId(item), item);
     else if (kind === "do") push(snapshot.dosByDeck, partitionId(item), item);
     else if (kind === "other") snapshot.other.push(item);
-    else if (kind === "marker") continue;
+    else if (kind === "marker" || kind === "idempotency") continue;
     else push(snapshot.rowsByDeck, deckIdOfAccessRow(item), item);
   }
   return snapshot;

@@ -168,7 +168,7 @@ describe("planMigration", () => {
 });
 
 describe("verifyTable: do versions", () => {
-  it("accepts dos without a version (version 1) or with a positive integer one, and flags any other", () => {
+  it("accepts dos without a version (version 1) or with a positive integer one, flags any other, and counts Idempotency-Key records apart from unknown items", () => {
     const deck = {
       PK: "DECK#01HZZZZZZZZZZZZZZZZZZZZZZZ",
       SK: "DECK",
@@ -200,9 +200,24 @@ describe("verifyTable: do versions", () => {
       name: "V",
       collaboratorCount: 0,
     };
+    const record = {
+      PK: "IDEMPOTENCY#auth0|alice",
+      SK: "KEY#k1",
+      type: "idempotency",
+      fingerprint: "f",
+      result: "{}",
+      version: 1,
+      expiresAt: 1,
+    };
+    const snapshot = snapshotOf([record]);
+    expect({ counts: snapshot.counts.idempotency, other: snapshot.other }).toEqual({
+      counts: 1,
+      other: [],
+    });
     const verification = verifyTable(
       snapshotOf([
         deck,
+        record,
         ownerAccess,
         doOf("01HZZZZZZZZZZZZZZZZZZZZZZ0"),
         doOf("01HZZZZZZZZZZZZZZZZZZZZZZ1", 1),

@@ -1,4 +1,5 @@
 import type { DeckService, DoService } from "@dodeck/core";
+import { wasReplayed } from "@dodeck/core";
 import type { Context, Hono } from "hono";
 import { etagOf, notModified, parseIfMatch } from "../etag.ts";
 import type { AppEnv } from "../middleware.ts";
@@ -14,6 +15,8 @@ import {
   Do,
   DoPage,
   DoParams,
+  IdempotencyHeaders,
+  IdempotentIfMatchHeaders,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   ListDecksQuery,
@@ -36,6 +39,12 @@ const ownerWrite = [...ownerOnly, "collaborator_limit"] as const satisfies Probl
 const conditional = {
   requestHeaders: IfMatchHeaders,
 } as const;
+/** Creates that take Idempotency-Key: a retry replays the first result. */
+const replayed = {
+  "Idempotent-Replayed":
+    "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written)",
+} as const;
+
 const etag = {
   ETag: {
     description: "The resource's strong entity tag (see components.headers.ETag)",
@@ -56,7 +65,9 @@ export const deckRoutes = {
     auth: true,
     body: CreateDeckBody,
     success: { status: 201, description: "The new deck", schema: DeckDetail },
-    headers: etag,
+    requestHeaders: IdempotencyHeaders,
+    headers: { ...etag, ...replayed },
+    problems: ["idempotency_key_reused"],
   }),
   listDecks: defineRoute({
     method: "get",
@@ -114,9 +125,15 @@ export const deckRoutes = {
     params: DeckParams,
     body: ShareDeckBody,
     success: { status: 201, description: "The shared deck", schema: DeckDetail },
-    problems: [...ownerWrite, "cannot_add_self", "collaborator_exists", "precondition_failed"],
-    ...conditional,
-    headers: etag,
+    problems: [
+      ...ownerWrite,
+      "cannot_add_self",
+      "collaborator_exists",
+      "precondition_failed",
+      "idempotency_key_reused",
+    ],
+    requestHeaders: IdempotentIfMatchHeaders,
+    headers: { ...etag, ...replayed },
   }),
   unshareDeck: defineRoute({
     method: "delete",
@@ -149,8 +166,9 @@ export const deckRoutes = {
     params: DeckParams,
     body: CreateDoBody,
     success: { status: 201, description: "The new do", schema: Do },
-    problems: opensDeck,
-    headers: etag,
+    problems: [...opensDeck, "idempotency_key_reused"],
+    requestHeaders: IdempotencyHeaders,
+    headers: { ...etag, ...replayed },
   }),
   getDo: defineRoute({
     method: "get",
@@ -194,6 +212,7 @@ export const deckRoutes = {
 /** The response header a deck or do result carries: its entity tag. */
 const tagged = <T extends object>(c: Context, result: T, kind: "do" | "deck"): T => {
   c.header("ETag", etagOf(result, kind));
+  if (wasReplayed(result)) c.header("Idempotent-Replayed", "true");
   return result;
 };
 
@@ -204,8 +223,11 @@ const tagged = <T extends object>(c: Context, result: T, kind: "do" | "deck"): T
  */
 export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoService) {
   return mount(app, deckRoutes, {
-    createDeck: async (c) =>
-      c.json(tagged(c, await decks.create(c.var.caller, c.req.valid("json")), "deck"), 201),
+    createDeck: async (c) => {
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const deck = await decks.create(c.var.caller, c.req.valid("json"), { idempotencyKey });
+      return c.json(tagged(c, deck, "deck"), 201);
+    },
     listDecks: async (c) => c.json(await decks.list(c.var.caller, c.req.valid("query")), 200),
     getDeck: async (c) => {
       const deck = await decks.get(c.var.caller, c.req.valid("param").deckId);
@@ -228,7 +250,11 @@ export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoSe
     shareDeck: async (c) => {
       const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
       const { deckId } = c.req.valid("param");
-      const deck = await decks.share(c.var.caller, deckId, c.req.valid("json"), { ifMatch });
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const deck = await decks.share(c.var.caller, deckId, c.req.valid("json"), {
+        ifMatch,
+        idempotencyKey,
+      });
       return c.json(tagged(c, deck, "deck"), 201);
     },
     unshareDeck: async (c) => {
@@ -240,7 +266,9 @@ export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoSe
     listDos: async (c) =>
       c.json(await dos.list(c.var.caller, c.req.valid("param").deckId, c.req.valid("query")), 200),
     createDo: async (c) => {
-      const made = await dos.create(c.var.caller, c.req.valid("param").deckId, c.req.valid("json"));
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const { deckId } = c.req.valid("param");
+      const made = await dos.create(c.var.caller, deckId, c.req.valid("json"), { idempotencyKey });
       return c.json(tagged(c, made, "do"), 201);
     },
     getDo: async (c) => {
