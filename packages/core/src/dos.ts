@@ -443,6 +443,8 @@ function dueInstant(value: string | null | undefined): string | null {
   if (value === undefined || value === null) return null;
   const instant = new Date(value);
   if (Number.isNaN(instant.getTime()))
-    throw new AppError("validation_failed", "dueAt is not a date-time.");
+    throw new AppError("validation_failed", "The request does not match the schema.", {
+      errors: [{ path: "dueAt", message: "Not a valid date-time" }],
+    });
   return instant.toISOString();
 }
