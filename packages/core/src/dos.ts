@@ -202,6 +202,64 @@ export function createDoService(options: ServiceOptions) {
     return result;
   }
 
+  /**
+   * The fallback of a PATCH that lost a race without If-Match: [admits, update of the given
+   * fields and `version + 1`, conditioned only on existence], then a consistent read. The
+   * response is the do as it is after this write (a later writer's fields may show), with the
+   * ETag of exactly that state. Costs one GetItem more, only under contention.
+   */
+  async function updateOnTop(
+    caller: Caller,
+    deckId: string,
+    doId: string,
+    input: {
+      text?: string | undefined;
+      completed?: boolean | undefined;
+      dueAt?: string | null | undefined;
+    },
+  ): Promise<Do> {
+    const sets = ["updatedAt = :now", "#version = if_not_exists(#version, :one) + :one"];
+    const names: Record<string, string> = { "#version": doNames["#version"] };
+    const values: Record<string, unknown> = { ":now": now(), ":one": 1 };
+    let remove = "";
+    if (input.text !== undefined) {
+      sets.push("#text = :text");
+      names["#text"] = doNames["#text"];
+      values[":text"] = input.text;
+    }
+    if (input.completed !== undefined) {
+      sets.push("completed = :completed");
+      values[":completed"] = input.completed;
+    }
+    if (input.dueAt !== undefined) {
+      names["#dueAt"] = doNames["#dueAt"];
+      const due = dueInstant(input.dueAt);
+      if (due === null) remove = " REMOVE #dueAt";
+      else {
+        sets.push("#dueAt = :dueAt");
+        values[":dueAt"] = due;
+      }
+    }
+    const write: TransactItem = {
+      Update: {
+        TableName: table,
+        Key: keys.do(deckId, doId),
+        UpdateExpression: `SET ${sets.join(", ")}${remove}`,
+        ConditionExpression: "attribute_exists(PK)",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await writeAdmitted(deckId, caller, write, new AppError("do_not_found"));
+      if (outcome === "written") break;
+      await conflictPause(attempt);
+    }
+    const item = await readDo(deckId, doId);
+    if (item === undefined) throw new AppError("do_not_found");
+    return versioned(doFromItem(item), doVersionOf(item));
+  }
+
   return {
     /**
      * The deck and its dos share a partition and "DECK" sorts before "DO#", so the first page
@@ -377,6 +435,10 @@ export function createDoService(options: ServiceOptions) {
               : "retry",
         );
         if (outcome === "written") return versioned(next, version + 1);
+        // Lost a race with another writer of this do. Without If-Match the last write wins:
+        // apply the change on top of the do as it now is (no version pin, so hot dos do not
+        // thrash), then read it back for the response and its ETag.
+        if (!Array.isArray(ifMatch)) return updateOnTop(caller, deckId, doId, input);
       }
     },
 
