@@ -134,7 +134,7 @@ function printReport(report: MigrationReport): void {
 function printVerification(verification: Verification): void {
   const { counts } = verification;
   console.log(
-    `verify: decks ${counts.deck}, dos ${counts.do}, owner access rows ${counts.ownerRow}, collaborator access rows ${counts.collaboratorRow}, pending deletions ${counts.pendingDeletion}, other items ${counts.other}`,
+    `verify: decks ${counts.deck}, dos ${counts.do}, owner access rows ${counts.ownerRow}, collaborator access rows ${counts.collaboratorRow}, pending deletions ${counts.pendingDeletion}, idempotency records ${counts.idempotency}, other items ${counts.other}`,
   );
   for (const check of verification.checks) {
     console.log(

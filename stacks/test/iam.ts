@@ -333,6 +333,7 @@ function requestsFor(r: GraphResource, byName: Map<string, GraphResource>): Requ
           "DescribeContinuousBackups",
           "UpdateContinuousBackups",
           "DescribeTimeToLive",
+          "UpdateTimeToLive",
           "ListTagsOfResource",
           "TagResource",
           "UntagResource",

@@ -126,6 +126,30 @@ describe("migrating the old service's table (recorded sample)", () => {
     expect((await app.call(caller, "GET", base)).status).toBe(404);
     expect(violationCount(await verifyStoredTable(storeOf(app)))).toBe(0);
   });
+
+  it("reads one legacy do by its UUID as the list shows it, and PATCHes it from version 1 to 2", async () => {
+    // The last such deck: the test above deletes the first one.
+    const owner = Object.values(fixture.users).findLast((user) =>
+      user.decks.some(
+        (deck) => deck.role === "owner" && (deck.dos.body as { items: unknown[] }).items.length > 1,
+      ),
+    )!;
+    const deck = owner.decks.findLast(
+      (d) => d.role === "owner" && (d.dos.body as { items: unknown[] }).items.length > 1,
+    )!;
+    const caller = tokenUser(owner);
+    const listed = (await getAll(app, caller, `/v1/decks/${deck.deckId}/dos`)).body as {
+      items: { doId: string }[];
+    };
+    const item = listed.items.at(-1)!;
+    const path = `/v1/decks/${deck.deckId}/dos/${item.doId}`;
+    const read = await app.call(caller, "GET", path);
+    expect({ status: read.status, body: read.body }).toEqual({ status: 200, body: item });
+    const edited = await app.call(caller, "PATCH", path, { text: "Edited after cutover" });
+    expect(edited.status).toBe(200);
+    expect(await app.call(caller, "GET", path)).toMatchObject({ status: 200, body: edited.body });
+    expect(violationCount(await verifyStoredTable(storeOf(app)))).toBe(0);
+  });
 });
 
 const storeOf = (app: TestApp) => ({ client: app.store.client, tableName: app.config.tableName });

@@ -81,8 +81,11 @@ export function inListOrder(items: Summary[]): Summary[] {
 function withCanonicalTimestamps(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withCanonicalTimestamps);
   if (typeof value !== "object" || value === null) return value;
+  // v1.1 adds `dueAt` to every do (additive); the old service had none, so it is null.
+  const entries = Object.entries(value);
+  if ("doId" in value && !("dueAt" in value)) entries.splice(4, 0, ["dueAt", null]);
   return Object.fromEntries(
-    Object.entries(value).map(([key, field]) => [
+    entries.map(([key, field]) => [
       key,
       (key === "createdAt" || key === "updatedAt") && typeof field === "string"
         ? canonicalTimestamp(field)

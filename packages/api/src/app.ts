@@ -37,8 +37,14 @@ export function createApp(deps: AppDeps) {
       cors({
         origin: deps.config.corsOrigins,
         allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allowHeaders: ["authorization", "content-type"],
-        exposeHeaders: ["x-request-id", "retry-after", "allow"],
+        allowHeaders: [
+          "authorization",
+          "content-type",
+          "if-match",
+          "if-none-match",
+          "idempotency-key",
+        ],
+        exposeHeaders: ["x-request-id", "retry-after", "allow", "etag", "idempotent-replayed"],
         maxAge: 600,
       }),
     );

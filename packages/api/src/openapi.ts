@@ -129,6 +129,7 @@ function parameters(route: RouteDefinition) {
   for (const [where, object] of [
     ["path", route.params],
     ["query", route.query],
+    ["header", route.requestHeaders],
   ] as const) {
     if (!object) continue;
     const required = new Set((jsonSchema(object, "input").required as string[] | undefined) ?? []);
@@ -136,7 +137,7 @@ function parameters(route: RouteDefinition) {
       const schema = jsonSchema(field as z.ZodType, "input");
       const { description, ...rest } = schema;
       list.push({
-        name,
+        name: where === "header" ? headerName(name) : name,
         in: where,
         required: where === "path" || required.has(name),
         ...(description ? { description } : {}),
@@ -147,14 +148,20 @@ function parameters(route: RouteDefinition) {
   return list;
 }
 
+/** `if-none-match` → `If-None-Match`: header names as the RFCs spell them (they are case-insensitive). */
+const headerName = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+
 function operation(route: NamedRoute) {
   const { success } = route;
   const successHeaders = {
     "X-Request-Id": headerRefs.requestId,
     ...Object.fromEntries(
-      Object.entries(route.headers ?? {}).map(([name, description]) => [
+      Object.entries(route.headers ?? {}).map(([name, header]) => [
         name,
-        { description, schema: { type: "string" } },
+        typeof header === "string"
+          ? { description: header, schema: { type: "string" } }
+          : { ...header, schema: { type: "string" } },
       ]),
     ),
   };
@@ -182,6 +189,17 @@ function operation(route: NamedRoute) {
           ? { content: { "application/json": { schema: schemaRef(success.schema, "output") } } }
           : {}),
       },
+      ...(route.notModified
+        ? {
+            304: {
+              description: "Not modified: If-None-Match matches the current ETag (no body)",
+              headers: {
+                "X-Request-Id": headerRefs.requestId,
+                ETag: { $ref: "#/components/headers/ETag" },
+              },
+            },
+          }
+        : {}),
       ...problemResponses(problemCodesOf(route)),
     },
   };
@@ -242,6 +260,13 @@ export function buildOpenApiDocument(routes: NamedRoute[], info: { version: stri
           description: "Seconds to wait before retrying",
           required: true,
           schema: { type: "integer", minimum: 0 },
+        },
+        ETag: {
+          description:
+            "A strong entity tag of the representation; changes whenever the resource does. Send it back in If-Match (writes) or If-None-Match (reads).",
+          required: true,
+          schema: { type: "string" },
+          example: '"3"',
         },
         Allow: {
           description: "The methods this path accepts",

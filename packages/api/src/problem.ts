@@ -48,6 +48,11 @@ export const problemCatalogue = {
   collaborator_limit: { status: 409, title: "Collaborator limit reached" },
   cannot_add_self: { status: 400, title: "Cannot add yourself as a collaborator" },
   no_updates_provided: { status: 400, title: "No updates provided" },
+  idempotency_key_reused: {
+    status: 422,
+    title: "Idempotency-Key already used for a different request",
+  },
+  precondition_failed: { status: 412, title: "Precondition failed" },
   validation_failed: { status: 422, title: "Validation failed" },
   invalid_json: { status: 400, title: "Malformed JSON body" },
   payload_too_large: { status: 413, title: "Payload too large" },

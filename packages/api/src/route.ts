@@ -39,8 +39,15 @@ export type RouteDefinition = {
   success: JsonSuccess | EmptySuccess;
   /** Codes the handler's core call can answer; the ones every route, auth or body can answer are added by the document builder. */
   problems?: readonly ProblemCode[];
-  /** Extra response headers on success, by name, with their description. */
-  headers?: Record<string, string>;
+  /**
+   * Request headers the route reads (lower-case names, as Hono validates them), validated
+   * like params and documented as header parameters.
+   */
+  requestHeaders?: z.ZodObject;
+  /** Extra response headers on success, by name: their description, or one that is always sent. */
+  headers?: Record<string, string | { description: string; required: true }>;
+  /** The route answers 304 (no body) when If-None-Match matches the current ETag. */
+  notModified?: true;
   middleware?: MiddlewareHandler<AppEnv>[];
 };
 
@@ -57,19 +64,31 @@ type In<S> = S extends z.ZodType ? z.input<S> : never;
 
 /** What `c.req.valid(...)` returns inside the route's handler. */
 export type RouteInput<R extends RouteDefinition> = {
-  in: { json: In<R["body"]>; query: In<R["query"]>; param: In<R["params"]> };
-  out: { json: Out<R["body"]>; query: Out<R["query"]>; param: Out<R["params"]> };
+  in: {
+    json: In<R["body"]>;
+    query: In<R["query"]>;
+    param: In<R["params"]>;
+    header: In<R["requestHeaders"]>;
+  };
+  out: {
+    json: Out<R["body"]>;
+    query: Out<R["query"]>;
+    param: Out<R["params"]>;
+    header: Out<R["requestHeaders"]>;
+  };
 };
 
 /**
  * The only responses a handler may return: its documented success, with the documented body
  * type and status. Errors are thrown (AppError) and rendered by the app's one onError.
  */
-export type RouteReply<R extends RouteDefinition> = R["success"] extends JsonSuccess
-  ? R["success"]["raw"] extends true
-    ? Response
-    : TypedResponse<JSONParsed<z.input<R["success"]["schema"]>>, R["success"]["status"], "json">
-  : TypedResponse<null, 204, "body">;
+export type RouteReply<R extends RouteDefinition> =
+  | (R["success"] extends JsonSuccess
+      ? R["success"]["raw"] extends true
+        ? Response
+        : TypedResponse<JSONParsed<z.input<R["success"]["schema"]>>, R["success"]["status"], "json">
+      : TypedResponse<null, 204, "body">)
+  | (R["notModified"] extends true ? TypedResponse<null, 304, "body"> : never);
 
 export type RouteHandler<R extends RouteDefinition> = (
   c: Context<AppEnv, string, RouteInput<R>>,
@@ -95,6 +114,7 @@ export function mount<Routes extends Record<string, RouteDefinition>>(
     const chain = [...(route.middleware ?? [])] as MiddlewareHandler[];
     if (route.params) chain.push(validate("param", route.params));
     if (route.query) chain.push(validate("query", route.query));
+    if (route.requestHeaders) chain.push(validate("header", route.requestHeaders));
     if (route.body) chain.push(jsonBody() as MiddlewareHandler, validate("json", route.body));
     chain.push(handlers[name as keyof Routes] as unknown as MiddlewareHandler);
     const on = app.on as (method: string, path: string, ...handlers: MiddlewareHandler[]) => void;

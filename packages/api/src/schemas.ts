@@ -115,12 +115,28 @@ const Limit = z
 export const CreateDeckBody = z.strictObject({ name: DeckName }).meta({ id: "CreateDeck" });
 export const RenameDeckBody = z.strictObject({ name: DeckName }).meta({ id: "RenameDeck" });
 export const ShareDeckBody = z.strictObject({ email: Email }).meta({ id: "ShareDeck" });
-export const CreateDoBody = z.strictObject({ text: DoText }).meta({ id: "CreateDo" });
+/** RFC 3339 with an offset (`Z` or `±hh:mm`); stored and returned as the same instant in UTC. */
+const DueAt = z.iso
+  .datetime({ offset: true })
+  .refine((value) => !Number.isNaN(Date.parse(value)), { message: "Not a valid date-time" })
+  .nullable()
+  .meta({
+    description: "When the do is due: an RFC 3339 date-time (returned in UTC), or null for none",
+    examples: ["2026-12-24T17:00:00+01:00"],
+  });
+
+export const CreateDoBody = z
+  .strictObject({ text: DoText, dueAt: DueAt.optional() })
+  .meta({ id: "CreateDo" });
 export const UpdateDoBody = z
-  .strictObject({ text: DoText.optional(), completed: z.boolean().optional() })
+  .strictObject({
+    text: DoText.optional(),
+    completed: z.boolean().optional(),
+    dueAt: DueAt.optional().meta({ description: "A new due date, or null to clear it" }),
+  })
   .meta({
     id: "UpdateDo",
-    description: "At least one of text and completed (else 400 no_updates_provided)",
+    description: "At least one of text, completed and dueAt (else 400 no_updates_provided)",
   });
 
 export const ListDecksQuery = z.object({
@@ -160,6 +176,42 @@ export const CollaboratorParams = z.object({
   email: z.string().meta({ description: "Collaborator email, case-insensitive" }),
 });
 
+/** Conditional request headers (RFC 9110 §13.1), read by the routes that declare them. */
+export const IfMatchHeaders = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed.",
+      examples: ['"3"'],
+    }),
+});
+export const IfNoneMatchHeaders = z.object({
+  "if-none-match": z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "ETags the client holds: when one matches the current representation, the answer is 304 with no body.",
+      examples: ['"3"'],
+    }),
+});
+
+const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, { message: "Must be 1–255 visible ASCII characters" })
+  .optional()
+  .meta({
+    description:
+      "A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused.",
+    examples: ["4d8f1c2e-retry-safe"],
+  });
+export const IdempotencyHeaders = z.object({ "idempotency-key": IdempotencyKey });
+export const IdempotentIfMatchHeaders = IfMatchHeaders.extend({
+  "idempotency-key": IdempotencyKey,
+});
+
 const Timestamp = z.iso.datetime().meta({ description: "ISO-8601 UTC" });
 
 export const DeckDetail = z
@@ -189,6 +241,7 @@ export const Do = z
     deckId: z.string(),
     text: z.string(),
     completed: z.boolean(),
+    dueAt: Timestamp.nullable().meta({ description: "When the do is due (UTC), or null" }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -26,6 +26,7 @@ describe("POST /v1/decks/{deckId}/dos", () => {
         deckId,
         text: "Take out trash",
         completed: false,
+        dueAt: null,
         createdAt: expect.stringMatching(ISO_UTC),
         updatedAt: reply.body.createdAt,
       });

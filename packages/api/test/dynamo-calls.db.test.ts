@@ -189,24 +189,69 @@ describe("DynamoDB calls per route", () => {
     }
   });
 
-  it("PATCH a do: GetItem (access) then one conditional UpdateItem", async () => {
+  it("PATCH a do: GetItem (the do) then one TransactWriteItems (access check and update together)", async () => {
     const deckId = await createDeck(t, users.owner, "Update");
     const item = await createDo(t, users.owner, deckId, "x");
     const path = `/v1/decks/${deckId}/dos/${item.doId}`;
     expect(await callsFor(users.owner, "PATCH", path, { completed: true })).toEqual({
       status: 200,
-      calls: ["GetItem", "UpdateItem"],
+      calls: ["GetItem", "TransactWriteItems"],
     });
+    // A missing do: the same admitted check tells 404 do_not_found from deck_not_found.
     expect(
       await callsFor(users.owner, "PATCH", `/v1/decks/${deckId}/dos/01HZZZZZZZZZZZZZZZZZZZZZZZ`, {
         completed: true,
       }),
-    ).toEqual({ status: 404, calls: ["GetItem", "UpdateItem"] });
+    ).toEqual({ status: 404, calls: ["GetItem", "TransactWriteItems"] });
+    // A stranger is refused by the transaction's access check: nothing is written.
     expect(await callsFor(users.stranger, "PATCH", path, { completed: true })).toEqual({
       status: 404,
-      calls: ["GetItem"],
+      calls: ["GetItem", "TransactWriteItems"],
     });
     expect(await callsFor(users.owner, "PATCH", path, {})).toEqual({ status: 400, calls: [] });
+  });
+
+  it("GET a do: GetItem (deck) ‖ GetItem (do) in parallel, also when refused", async () => {
+    const deckId = await createDeck(t, users.owner, "Read one");
+    const item = await createDo(t, users.owner, deckId, "x");
+    const path = `/v1/decks/${deckId}/dos/${item.doId}`;
+    for (const [user, status] of [
+      [users.owner, 200],
+      [users.stranger, 404],
+    ] as const) {
+      expect(await callsFor(user, "GET", path)).toEqual({ status, calls: ["GetItem", "GetItem"] });
+    }
+    expect(await callsFor(users.owner, "GET", `/v1/decks/${deckId}/dos/nope`)).toEqual({
+      status: 404,
+      calls: [],
+    });
+  });
+
+  it("Idempotency-Key: the record rides in the write's transaction; a replay costs the cancelled transaction, or a GetItem after a refusal", async () => {
+    const deckId = await createDeck(t, users.owner, "Keyed");
+    const key = { "idempotency-key": "calls-1" };
+    const path = `/v1/decks/${deckId}/dos`;
+    for (const status of [201, 201]) {
+      expect(await callsFor(users.owner, "POST", path, { text: "k" }, key)).toEqual({
+        status,
+        calls: ["TransactWriteItems"],
+      });
+    }
+    const share = { "idempotency-key": "calls-2" };
+    const collaborators = `/v1/decks/${deckId}/collaborators`;
+    expect(
+      await callsFor(users.owner, "POST", collaborators, { email: "k@example.com" }, share),
+    ).toEqual({
+      status: 201,
+      calls: ["GetItem", "TransactWriteItems"],
+    });
+    // The retry's plan is refused (409 collaborator_exists): the key's record answers instead.
+    expect(
+      await callsFor(users.owner, "POST", collaborators, { email: "k@example.com" }, share),
+    ).toEqual({
+      status: 201,
+      calls: ["GetItem", "GetItem"],
+    });
   });
 
   it("DELETE a do: one TransactWriteItems (access check and delete together)", async () => {

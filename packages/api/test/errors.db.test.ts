@@ -135,7 +135,7 @@ describe("routing", () => {
       ["GET", `/v1/decks/${deckId}/collaborators`, ["POST"]],
       ["PATCH", `/v1/decks/${deckId}/collaborators/a@example.com`, ["DELETE"]],
       ["PUT", `/v1/decks/${deckId}/dos`, ["GET", "HEAD", "POST"]],
-      ["GET", `/v1/decks/${deckId}/dos/${doId}`, ["DELETE", "PATCH"]],
+      ["PUT", `/v1/decks/${deckId}/dos/${doId}`, ["DELETE", "GET", "HEAD", "PATCH"]],
       ["POST", "/healthz", ["GET", "HEAD"]],
       ["DELETE", "/openapi.json", ["GET", "HEAD"]],
     ];

@@ -56,7 +56,7 @@ describe("GET /openapi.json", () => {
         ),
       ].sort();
       expect(documented, environment).toEqual(routed);
-      expect(routed).toHaveLength(14);
+      expect(routed).toHaveLength(15);
     }
   });
 
@@ -88,7 +88,7 @@ describe("GET /openapi.json", () => {
       op("delete", "/v1/decks/{deckId}/collaborators/{email}").parameters.map(
         (p: { name: string; in: string }) => `${p.in}:${p.name}`,
       ),
-    ).toEqual(["path:deckId", "path:email"]);
+    ).toEqual(["path:deckId", "path:email", "header:If-Match"]);
     expect(
       op("get", "/v1/decks")
         .parameters.map((p: { name: string }) => p.name)
@@ -154,6 +154,46 @@ describe("GET /openapi.json", () => {
     expect(JSON.stringify(doc)).not.toMatch(/"\$id"/);
   });
 
+  it("declares If-Match, If-None-Match, Idempotency-Key, ETag, 304 and 412 on exactly the routes that serve them", async () => {
+    const doc = await fetchDocument(appFor("local"));
+    const found: Record<string, string[]> = {};
+    for (const [path, ops] of Object.entries(
+      doc.paths as Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { name: string; in: string }[];
+            responses: Record<string, { headers?: Record<string, unknown> }>;
+          }
+        >
+      >,
+    )) {
+      for (const [method, op] of Object.entries(ops)) {
+        const marks = [
+          ...(op.parameters ?? []).filter((p) => p.in === "header").map((p) => p.name),
+          ...Object.entries(op.responses)
+            .filter(([status, response]) => status < "300" && response.headers?.ETag)
+            .map(() => "ETag"),
+          ...["304", "412"].filter((status) => op.responses[status]),
+        ];
+        if (marks.length > 0) found[`${method.toUpperCase()} ${path}`] = marks;
+      }
+    }
+    expect(found).toEqual({
+      "POST /v1/decks": ["Idempotency-Key", "ETag"],
+      "GET /v1/decks/{deckId}": ["If-None-Match", "ETag", "304"],
+      "PATCH /v1/decks/{deckId}": ["If-Match", "ETag", "412"],
+      "DELETE /v1/decks/{deckId}": ["If-Match", "412"],
+      "POST /v1/decks/{deckId}/collaborators": ["If-Match", "Idempotency-Key", "ETag", "412"],
+      "DELETE /v1/decks/{deckId}/collaborators/{email}": ["If-Match", "412"],
+      "POST /v1/decks/{deckId}/dos": ["Idempotency-Key", "ETag"],
+      "GET /v1/decks/{deckId}/dos/{doId}": ["If-None-Match", "ETag", "304"],
+      "PATCH /v1/decks/{deckId}/dos/{doId}": ["If-Match", "ETag", "412"],
+      "DELETE /v1/decks/{deckId}/dos/{doId}": ["If-Match", "412"],
+    });
+  });
+
   it("declares 500 on every operation, Retry-After on every 503 and X-Request-Id on every response", async () => {
     const doc = await fetchDocument(appFor("local"));
     type Response = { headers?: Record<string, unknown>; content?: unknown };
@@ -166,7 +206,9 @@ describe("GET /openapi.json", () => {
         for (const [status, response] of Object.entries(op.responses)) {
           expect(response.headers?.["X-Request-Id"], `${where} ${status}`).toBeDefined();
           if (status === "503") expect(response.headers?.["Retry-After"], where).toBeDefined();
-          if (status !== "204") expect(response.content, `${where} ${status}`).toBeDefined();
+          // 204 and 304 carry no body.
+          if (status !== "204" && status !== "304")
+            expect(response.content, `${where} ${status}`).toBeDefined();
         }
       }
     }

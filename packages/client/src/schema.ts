@@ -183,7 +183,11 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Read a do
+         * @description Read a do
+         */
+        get: operations["getDo"];
         put?: never;
         post?: never;
         /**
@@ -217,6 +221,11 @@ export type components = {
              * @example Buy oat milk
              */
             text: string;
+            /**
+             * @description When the do is due: an RFC 3339 date-time (returned in UTC), or null for none
+             * @example 2026-12-24T17:00:00+01:00
+             */
+            dueAt?: string | null;
         };
         DeckDetail: {
             deckId: string;
@@ -253,6 +262,8 @@ export type components = {
             deckId: string;
             text: string;
             completed: boolean;
+            /** @description When the do is due (UTC), or null */
+            dueAt: string | null;
             /**
              * Format: date-time
              * @description ISO-8601 UTC
@@ -295,7 +306,7 @@ export type components = {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
+            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "idempotency_key_reused" | "precondition_failed" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
             /** @description Field errors (422 validation_failed only) */
             errors?: {
                 path: string;
@@ -320,7 +331,7 @@ export type components = {
              */
             email: string;
         };
-        /** @description At least one of text and completed (else 400 no_updates_provided) */
+        /** @description At least one of text, completed and dueAt (else 400 no_updates_provided) */
         UpdateDo: {
             /**
              * @description Do text: 1–1000 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
@@ -328,6 +339,11 @@ export type components = {
              */
             text?: string;
             completed?: boolean;
+            /**
+             * @description A new due date, or null to clear it
+             * @example 2026-12-24T17:00:00+01:00
+             */
+            dueAt?: string | null;
         };
     };
     responses: {
@@ -367,6 +383,11 @@ export type components = {
         /** @description Seconds to wait before retrying */
         RetryAfter: number;
         /**
+         * @description A strong entity tag of the representation; changes whenever the resource does. Send it back in If-Match (writes) or If-None-Match (reads).
+         * @example "3"
+         */
+        ETag: string;
+        /**
          * @description The methods this path accepts
          * @example GET, PATCH, DELETE, HEAD
          */
@@ -392,6 +413,7 @@ export type ResponseNotFound = components['responses']['NotFound'];
 export type ResponseMethodNotAllowed = components['responses']['MethodNotAllowed'];
 export type HeaderRequestId = components['headers']['RequestId'];
 export type HeaderRetryAfter = components['headers']['RetryAfter'];
+export type HeaderETag = components['headers']['ETag'];
 export type HeaderAllow = components['headers']['Allow'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -614,7 +636,10 @@ export interface operations {
     createDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -628,6 +653,10 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written) */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -686,7 +715,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Validation failed (`validation_failed`) */
+            /** @description Validation failed (`validation_failed`); Idempotency-Key already used for a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -695,7 +724,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "validation_failed";
+                        code: "validation_failed" | "idempotency_key_reused";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -731,7 +760,10 @@ export interface operations {
     getDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags the client holds: when one matches the current representation, the answer is 304 with no body. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -744,11 +776,22 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DeckDetail"];
                 };
+            };
+            /** @description Not modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unauthorized (`unauthorized`) */
             401: {
@@ -821,7 +864,10 @@ export interface operations {
     deleteDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -890,6 +936,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -935,7 +994,10 @@ export interface operations {
     renameDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -952,6 +1014,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1020,6 +1084,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "collaborator_limit";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1094,7 +1171,12 @@ export interface operations {
     shareDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+                /** @description A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1111,6 +1193,10 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written) */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1182,6 +1268,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -1208,7 +1307,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Validation failed (`validation_failed`) */
+            /** @description Validation failed (`validation_failed`); Idempotency-Key already used for a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1217,7 +1316,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "validation_failed";
+                        code: "validation_failed" | "idempotency_key_reused";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1253,7 +1352,10 @@ export interface operations {
     unshareDeck: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1321,6 +1423,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "collaborator_limit";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1477,7 +1592,10 @@ export interface operations {
     createDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key you choose for this create (1–255 visible ASCII characters), kept 24 h per user: a retry with the same key and body answers the first result again (Idempotent-Replayed: true) and writes nothing; the same key with another body is 422 idempotency_key_reused. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1494,6 +1612,10 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written) */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1578,7 +1700,7 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
-            /** @description Validation failed (`validation_failed`) */
+            /** @description Validation failed (`validation_failed`); Idempotency-Key already used for a different request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -1587,7 +1709,113 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {unknown} */
-                        code: "validation_failed";
+                        code: "validation_failed" | "idempotency_key_reused";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Internal server error (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "internal_error";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Service unavailable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "service_unavailable";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+        };
+    };
+    getDo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client holds: when one matches the current representation, the answer is 304 with no body. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description Deck id */
+                deckId: string;
+                /** @description Do id (time-ordered) */
+                doId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The do */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Do"];
+                };
+            };
+            /** @description Not modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "unauthorized";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Email not verified (`email_not_verified`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "email_not_verified";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Deck not found (`deck_not_found`); Do not found (`do_not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "deck_not_found" | "do_not_found";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1623,7 +1851,10 @@ export interface operations {
     deleteDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1681,6 +1912,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -1726,7 +1970,10 @@ export interface operations {
     updateDo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Deck id */
                 deckId: string;
@@ -1745,6 +1992,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1800,6 +2049,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "deck_not_found" | "do_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };

@@ -13,6 +13,7 @@ import {
 import { purgeDeck } from "./deletion.ts";
 import { normalizeEmail } from "./emails.ts";
 import { AppError } from "./errors.ts";
+import type { Claim, IdempotencyOptions } from "./idempotency.ts";
 import { keyOf, nameLowerOf, summaryFromAccessItem } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import { limits } from "./limits.ts";
@@ -35,6 +36,10 @@ import {
   type TransactItem,
   transact,
 } from "./store.ts";
+import { type Precondition, satisfies, versioned, versionOf } from "./versions.ts";
+
+/** An owner's write may name the deck version it was planned against (If-Match). */
+export type OwnerWriteOptions = { ifMatch?: Precondition | undefined };
 
 export type ListDecksQuery = {
   visibility: Visibility;
@@ -56,7 +61,7 @@ const MAX_ATTEMPTS = 8;
 export type DeckService = ReturnType<typeof createDeckService>;
 
 export function createDeckService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read } = serviceContext(options);
+  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
 
   /**
    * Read the deck, plan the write, and apply it in one transaction conditioned on the version
@@ -68,28 +73,44 @@ export function createDeckService(options: ServiceOptions) {
     deckId: string,
     caller: Caller,
     plan: (deck: Deck) => Plan<T>,
-    /** The deck as the caller already read it, used for the first attempt only. */
-    prefetched?: { deck: Deck | undefined },
+    options: OwnerWriteOptions & {
+      /** The deck as the caller already read it, used for the first attempt only. */
+      prefetched?: { deck: Deck | undefined };
+      /** An Idempotency-Key's record, written in the same transaction (after the plan's items). */
+      claim?: Claim | undefined;
+    } = {},
   ): Promise<T> {
+    const { prefetched, ifMatch, claim } = options;
     for (let attempt = 1; ; attempt++) {
       const current = attempt === 1 && prefetched ? prefetched.deck : await read(deckId);
       const deck = assertOwner(current, caller, policy);
       const planned = plan(deck);
+      // If-Match: the transaction below is conditioned on the version read, so it can only
+      // apply to a version the client named. A read showing another version means that write
+      // could never apply (versions only grow): 412 without sending it. Refusals the request
+      // would get anyway (403, 404, 409 ...) come first, as RFC 9110 §13.2.1 orders them. A
+      // lost race re-reads, finds the new version, and answers 412 here.
+      if (!satisfies(ifMatch, deck.version)) throw new AppError("precondition_failed");
+      const items =
+        claim && planned.result
+          ? [...planned.items, claim.put(planned.result, versionOf(planned.result) ?? 0)]
+          : planned.items;
       // Only a deck the old service shared beyond DoDeck's bound gets here (it split its
       // transactions): it stays readable and writable for dos, but multi-item writes that would
       // not fit one transaction wait until the owner removes collaborators.
-      if (planned.items.length > limits.maxTransactionActions) {
+      if (items.length > limits.maxTransactionActions) {
         throw new AppError(
           "collaborator_limit",
           `This deck has ${deck.collaborators.length} collaborators; remove some (to ${limits.maxCollaborators} at most) before this change.`,
         );
       }
       try {
-        await transact(store, planned.items);
+        await transact(store, items);
         return planned.result;
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === undefined) throw mapAwsError(error);
+        claim?.check(items, reasons);
         const explained = planned.explain?.(reasons);
         if (explained) throw explained;
         if (attempt >= MAX_ATTEMPTS) {
@@ -107,29 +128,82 @@ export function createDeckService(options: ServiceOptions) {
     }
   }
 
+  function shareOnce(
+    caller: Caller,
+    deckId: string,
+    email: string,
+    options: { ifMatch?: Precondition | undefined; claim?: Claim | undefined },
+  ): Promise<DeckDetail> {
+    return mutateAsOwner(
+      deckId,
+      caller,
+      (deck) => {
+        if (email === caller.email) throw new AppError("cannot_add_self");
+        if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
+        if (deck.collaborators.length >= limits.maxCollaborators) {
+          throw new AppError(
+            "collaborator_limit",
+            `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
+          );
+        }
+        const at = now();
+        const items = planShare(table, deck, email, at).TransactItems;
+        const shared = sharedDeck(deck, email, at);
+        return {
+          items,
+          result: versioned(toDeckDetail(shared, caller), shared.version),
+          explain: (reasons) =>
+            reasons[1]?.Code === "ConditionalCheckFailed"
+              ? new AppError("collaborator_exists")
+              : undefined,
+        };
+      },
+      options,
+    );
+  }
+
   return {
-    async create(caller: Caller, input: { name: string }): Promise<DeckDetail> {
-      const at = now();
-      const deck: Deck = {
-        deckId: newId(),
-        name: input.name,
-        ownerSub: caller.sub,
-        collaborators: [],
-        createdAt: at,
-        updatedAt: at,
-        version: 1,
-        deleting: false,
-      };
-      try {
-        await transact(store, planCreateDeck(table, deck).TransactItems);
-      } catch (error) {
-        throw mapAwsError(error);
-      }
-      return toDeckDetail(deck, caller);
+    create(
+      caller: Caller,
+      input: { name: string },
+      options: IdempotencyOptions = {},
+    ): Promise<DeckDetail> {
+      const what = { operation: "createDeck", target: "", input };
+      return idempotency.run(caller.sub, options.idempotencyKey, what, async (claim) => {
+        const at = now();
+        const deck: Deck = {
+          deckId: newId(),
+          name: input.name,
+          ownerSub: caller.sub,
+          collaborators: [],
+          createdAt: at,
+          updatedAt: at,
+          version: 1,
+          deleting: false,
+        };
+        const result = versioned(toDeckDetail(deck, caller), deck.version);
+        const items = planCreateDeck(table, deck).TransactItems;
+        if (claim) items.push(claim.put(result, deck.version));
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await transact(store, items);
+            return result;
+          } catch (error) {
+            const reasons = cancellationReasons(error);
+            if (reasons === undefined) throw mapAwsError(error);
+            claim?.check(items, reasons);
+            // Only the key's record can be contended (the deck id is new): retry that race.
+            if (attempt >= MAX_ATTEMPTS || !reasons.some((r) => r.Code === "TransactionConflict"))
+              throw mapAwsError(error);
+            await pause(attempt);
+          }
+        }
+      });
     },
 
     async get(caller: Caller, deckId: string): Promise<DeckDetail> {
-      return toDeckDetail(assertCanRead(await read(deckId), caller, policy), caller);
+      const deck = assertCanRead(await read(deckId), caller, policy);
+      return versioned(toDeckDetail(deck, caller), deck.version);
     },
 
     async list(caller: Caller, query: ListDecksQuery): Promise<Page<DeckSummary>> {
@@ -191,47 +265,57 @@ export function createDeckService(options: ServiceOptions) {
       return { items, nextCursor: null };
     },
 
-    rename(caller: Caller, deckId: string, input: { name: string }): Promise<DeckDetail> {
-      return mutateAsOwner(deckId, caller, (deck) => {
-        const at = now();
-        return {
-          items: planRename(table, deck, input.name, at).TransactItems,
-          result: toDeckDetail(renamedDeck(deck, input.name, at), caller),
-        };
-      });
+    rename(
+      caller: Caller,
+      deckId: string,
+      input: { name: string },
+      options: OwnerWriteOptions = {},
+    ): Promise<DeckDetail> {
+      return mutateAsOwner(
+        deckId,
+        caller,
+        (deck) => {
+          const at = now();
+          const renamed = renamedDeck(deck, input.name, at);
+          return {
+            items: planRename(table, deck, input.name, at).TransactItems,
+            result: versioned(toDeckDetail(renamed, caller), renamed.version),
+          };
+        },
+        options,
+      );
     },
 
-    share(caller: Caller, deckId: string, input: { email: string }): Promise<DeckDetail> {
+    share(
+      caller: Caller,
+      deckId: string,
+      input: { email: string },
+      options: OwnerWriteOptions & IdempotencyOptions = {},
+    ): Promise<DeckDetail> {
       const email = normalizeEmail(input.email);
-      return mutateAsOwner(deckId, caller, (deck) => {
-        if (email === caller.email) throw new AppError("cannot_add_self");
-        if (deck.collaborators.includes(email)) throw new AppError("collaborator_exists");
-        if (deck.collaborators.length >= limits.maxCollaborators) {
-          throw new AppError(
-            "collaborator_limit",
-            `A deck can be shared with at most ${limits.maxCollaborators} collaborators.`,
-          );
-        }
-        const at = now();
-        const items = planShare(table, deck, email, at).TransactItems;
-        return {
-          items,
-          result: toDeckDetail(sharedDeck(deck, email, at), caller),
-          explain: (reasons) =>
-            reasons[1]?.Code === "ConditionalCheckFailed"
-              ? new AppError("collaborator_exists")
-              : undefined,
-        };
-      });
+      const what = { operation: "shareDeck", target: deckId, input: { email } };
+      return idempotency.run(caller.sub, options.idempotencyKey, what, (claim) =>
+        shareOnce(caller, deckId, email, { ifMatch: options.ifMatch, claim }),
+      );
     },
 
-    unshare(caller: Caller, deckId: string, rawEmail: string): Promise<void> {
+    unshare(
+      caller: Caller,
+      deckId: string,
+      rawEmail: string,
+      options: OwnerWriteOptions = {},
+    ): Promise<void> {
       const email = normalizeEmail(rawEmail);
-      return mutateAsOwner(deckId, caller, (deck) => {
-        if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
-        const items = planUnshare(table, deck, email, now()).TransactItems;
-        return { items, result: undefined };
-      });
+      return mutateAsOwner(
+        deckId,
+        caller,
+        (deck) => {
+          if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
+          const items = planUnshare(table, deck, email, now()).TransactItems;
+          return { items, result: undefined };
+        },
+        options,
+      );
     },
 
     /**
@@ -239,10 +323,11 @@ export function createDeckService(options: ServiceOptions) {
      * `deleting` and removes every access row: from then on the deck is gone for the API, and
      * creating a do fails its condition check, so no do can appear behind the purge. Then the
      * dos and the deck item are removed in batches. If that is interrupted, the owner's retry
-     * of DELETE finds the mark and finishes the purge; so does the sweeper (sweeper.ts), which
+     * of DELETE finds the mark and finishes the purge, whatever its If-Match says (the delete
+     * that If-Match guarded has already committed); so does the sweeper (sweeper.ts), which
      * finds the deck through the pending-deletion entry the mark wrote.
      */
-    async remove(caller: Caller, deckId: string): Promise<void> {
+    async remove(caller: Caller, deckId: string, options: OwnerWriteOptions = {}): Promise<void> {
       const existing = await read(deckId);
       if (existing?.deleting && existing.ownerSub === caller.sub) {
         await purge(existing.deckId);
@@ -252,7 +337,7 @@ export function createDeckService(options: ServiceOptions) {
         deckId,
         caller,
         (deck) => ({ items: planDeleteMark(table, deck, now()).TransactItems, result: undefined }),
-        { deck: existing },
+        { prefetched: { deck: existing }, ifMatch: options.ifMatch },
       );
       await purge(deckId);
     },

@@ -17,6 +17,8 @@ export interface ErrorCodes {
   collaborator_limit: true;
   cannot_add_self: true;
   no_updates_provided: true;
+  precondition_failed: true;
+  idempotency_key_reused: true;
   validation_failed: true;
   service_unavailable: true;
   internal_error: true;
@@ -36,6 +38,8 @@ export const domainErrorCodes = [
   "collaborator_limit",
   "cannot_add_self",
   "no_updates_provided",
+  "precondition_failed",
+  "idempotency_key_reused",
   "validation_failed",
   "service_unavailable",
   "internal_error",

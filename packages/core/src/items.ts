@@ -123,8 +123,44 @@ export function collaboratorAccessKey(email: string, deck: Pick<Deck, "name" | "
   return keys.collaboratorAccess(email, nameLowerOf(deck.name), deck.deckId);
 }
 
-export function doItem(item: Do): Item {
-  return { ...keys.do(item.deckId, item.doId), type: "do", ...item };
+/** A do as stored, at `version` (bumped by every change; its ETag derives from it). */
+export function doItem(item: Do, version: number): Item {
+  // No due date is no attribute (as REMOVE leaves it), never a stored null.
+  const { dueAt, ...rest } = item;
+  return {
+    ...keys.do(item.deckId, item.doId),
+    type: "do",
+    ...rest,
+    ...(dueAt === null ? {} : { dueAt }),
+    version,
+  };
+}
+
+/**
+ * Dos written before versions existed (by the old service, or by DoDeck before v1.1) carry
+ * none: they count as version 1, and their first change writes version 2.
+ */
+export const doVersionOf = (item: Item): number =>
+  typeof item.version === "number" ? item.version : 1;
+
+/** Attribute names a do's conditions and updates use; `text` is a DynamoDB reserved word. */
+export const doNames = { "#version": "version", "#text": "text", "#dueAt": "dueAt" } as const;
+
+/**
+ * A condition that holds while the do is at one of `versions` (and exists); version 1 also
+ * matches a do without the attribute (see doVersionOf). Names come from `doNames`.
+ */
+export function doVersionCondition(
+  versions: readonly number[],
+  prefix = ":v",
+): { ConditionExpression: string; ExpressionAttributeValues: Record<string, number> } {
+  const values = Object.fromEntries(versions.map((version, i) => [`${prefix}${i}`, version]));
+  const tests = Object.keys(values).map((name) => `#version = ${name}`);
+  if (versions.includes(1)) tests.push("attribute_not_exists(#version)");
+  return {
+    ConditionExpression: `attribute_exists(PK) AND (${tests.length > 0 ? tests.join(" OR ") : "attribute_not_exists(PK)"})`,
+    ExpressionAttributeValues: values,
+  };
 }
 
 export function doFromItem(item: Item): Do {
@@ -133,6 +169,7 @@ export function doFromItem(item: Item): Do {
     deckId: String(item.deckId),
     text: String(item.text),
     completed: item.completed === true,
+    dueAt: typeof item.dueAt === "string" ? canonicalTimestamp(item.dueAt) : null,
     createdAt: canonicalTimestamp(String(item.createdAt)),
     updatedAt: canonicalTimestamp(String(item.updatedAt)),
   };
@@ -150,6 +187,33 @@ export const pendingDeletionAttributes = { markedAt: "markedAt" } as const;
 
 export function pendingDeletionFromItem(item: Item): { deckId: string; markedAt: string } {
   return { deckId: String(item.deckId), markedAt: String(item.markedAt) };
+}
+
+/**
+ * The record of a request made with an Idempotency-Key, written in the same transaction as the
+ * write it protects: the request's fingerprint and its result (the response body as JSON, and
+ * the version its ETag derives from). `expiresAt` (epoch seconds) is the table's TTL attribute.
+ */
+export type IdempotencyRecord = {
+  fingerprint: string;
+  result: string;
+  version: number;
+  expiresAt: number;
+};
+
+export const idempotencyAttributes = { expiresAt: "expiresAt" } as const;
+
+export function idempotencyItem(key: Key, record: IdempotencyRecord, createdAt: string): Item {
+  return { ...key, type: "idempotency", ...record, createdAt };
+}
+
+export function idempotencyFromItem(item: Item): IdempotencyRecord {
+  return {
+    fingerprint: String(item.fingerprint),
+    result: String(item.result),
+    version: Number(item.version),
+    expiresAt: Number(item.expiresAt),
+  };
 }
 
 export const keyOf = (item: Item): Key => ({ PK: String(item.PK), SK: String(item.SK) });

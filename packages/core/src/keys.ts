@@ -8,6 +8,7 @@ const DO_PREFIX = "DO#";
  * deletes with a Query instead of a table scan (docs/data-model.md says why not an index).
  */
 const PENDING_DELETIONS = "DELETING";
+const IDEMPOTENCY_PREFIX = "IDEMPOTENCY#";
 
 export const keys = {
   deck: (deckId: string): Key => ({ PK: `DECK#${deckId}`, SK: DECK_SK }),
@@ -29,6 +30,15 @@ export const keys = {
   accessPrefix: (nameLowerPrefix: string): string => `DECK#${nameLowerPrefix}`,
   pendingDeletionPartition: PENDING_DELETIONS,
   pendingDeletion: (deckId: string): Key => ({ PK: PENDING_DELETIONS, SK: `DECK#${deckId}` }),
+  /**
+   * An Idempotency-Key, scoped to the caller: one partition per `sub`, so one user's keys can
+   * never answer another's requests.
+   */
+  idempotency: (sub: string, key: string): Key => ({
+    PK: `${IDEMPOTENCY_PREFIX}${sub}`,
+    SK: `KEY#${key}`,
+  }),
+  idempotencyPrefix: "IDEMPOTENCY#",
   /** Written once a copy from the old service's table has been migrated and verified. */
   copiedFrom: (sourceTable: string): Key => ({ PK: "MIGRATION", SK: `COPIED#${sourceTable}` }),
   /** A key no item uses: reading it proves the table answers without touching data. */

@@ -33,6 +33,7 @@ export type ItemKind =
   | "collaboratorRow"
   | "pendingDeletion"
   | "marker"
+  | "idempotency"
   | "other";
 
 const DECK_PARTITION = keys.deckPartition("");
@@ -51,6 +52,8 @@ export function kindOf(item: Item): ItemKind {
   if (pk.startsWith(EMAIL_PARTITION)) return "collaboratorRow";
   if (pk === keys.pendingDeletionPartition) return "pendingDeletion";
   if (pk === keys.copiedFrom("").PK) return "marker";
+  // Idempotency-Key records (DoDeck v1.1): expire by TTL, belong to no deck, left alone.
+  if (pk.startsWith(keys.idempotencyPrefix)) return "idempotency";
   return "other";
 }
 
@@ -79,6 +82,7 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
       collaboratorRow: 0,
       pendingDeletion: 0,
       marker: 0,
+      idempotency: 0,
       other: 0,
     },
   };
@@ -93,7 +97,7 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     if (kind === "deck") snapshot.decks.set(partitionId(item), item);
     else if (kind === "do") push(snapshot.dosByDeck, partitionId(item), item);
     else if (kind === "other") snapshot.other.push(item);
-    else if (kind === "marker") continue;
+    else if (kind === "marker" || kind === "idempotency") continue;
     else if (kind === "pendingDeletion")
       snapshot.pendingDeletions.set(pendingDeletionFromItem(item).deckId, item);
     else push(snapshot.rowsByDeck, deckIdOfAccessRow(item), item);
@@ -262,7 +266,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
     violations: [],
   };
   const dos: Check = {
-    name: "do items are well-formed (ids, text, completed, timestamps)",
+    name: "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
     checked: 0,
     violations: [],
   };
@@ -380,6 +384,14 @@ function doProblems(deckId: string, item: Item): string[] {
   if (item.deckId !== deckId) problems.push("deckId differs from its key");
   if (typeof item.text !== "string") problems.push("no text");
   if (typeof item.completed !== "boolean") problems.push("completed is not a boolean");
+  // Dos written before v1.1 (the old service's included) have no version: they are version 1.
+  if (item.version !== undefined && !(Number.isInteger(item.version) && Number(item.version) >= 1))
+    problems.push("version is not a positive integer");
+  if (
+    item.dueAt !== undefined &&
+    !(typeof item.dueAt === "string" && isStoredTimestamp(item.dueAt))
+  )
+    problems.push("dueAt is not a timestamp");
   for (const field of ["createdAt", "updatedAt"] as const) {
     if (typeof item[field] !== "string" || !isStoredTimestamp(item[field]))
       problems.push(`${field} is not a timestamp`);

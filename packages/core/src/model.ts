@@ -36,6 +36,8 @@ export type Do = {
   deckId: string;
   text: string;
   completed: boolean;
+  /** When the do is due (an instant, rendered in UTC), or null: none set. */
+  dueAt: string | null;
   createdAt: string;
   updatedAt: string;
 };

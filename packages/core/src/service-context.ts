@@ -1,4 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createIdempotency } from "./idempotency.ts";
 import { createUlidGenerator, type IdGenerator, isItemId } from "./ids.ts";
 import { deckFromItem } from "./items.ts";
 import { keys } from "./keys.ts";
@@ -15,11 +16,13 @@ export type ServiceOptions = {
 /** What the deck and do services derive from their options, defined once. */
 export function serviceContext(options: ServiceOptions) {
   const clock = options.now ?? (() => new Date());
+  const now = () => clock().toISOString();
   return {
     store: options.store,
     policy: options.policy,
     table: options.store.tableName,
-    now: () => clock().toISOString(),
+    now,
+    idempotency: createIdempotency(options.store, now),
     newId: options.newId ?? createUlidGenerator(),
     read: (deckId: string) => readDeck(options.store, deckId),
   };

@@ -7,6 +7,11 @@ export const tableDefinition = {
   sortKey: "SK",
   attributes: { PK: "string", SK: "string" },
   billingMode: "PAY_PER_REQUEST",
+  /**
+   * DynamoDB deletes items whose `expiresAt` (epoch seconds) has passed: Idempotency-Key
+   * records (24 h). Deletion is lazy (up to days late), so readers also check the time.
+   */
+  timeToLiveAttribute: "expiresAt",
 } as const;
 
 export const defaultTableName = "DoDeck";

@@ -1,7 +1,9 @@
 import {
   CreateTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { tableDefinition } from "./table-definition.ts";
@@ -24,9 +26,29 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       }),
     );
   } catch (error) {
-    if (error instanceof ResourceInUseException) return false;
+    if (error instanceof ResourceInUseException) {
+      await ensureTimeToLive(client, tableName);
+      return false;
+    }
     throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
+  await ensureTimeToLive(client, tableName);
   return true;
+}
+
+/** Turns on TTL on `expiresAt` unless it is on (enabling it twice is an error in DynamoDB). */
+async function ensureTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const out = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = out.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === "ENABLED" || status === "ENABLING") return;
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: {
+        AttributeName: tableDefinition.timeToLiveAttribute,
+        Enabled: true,
+      },
+    }),
+  );
 }

@@ -244,3 +244,71 @@ describe("planMigration", () => {
     expect(verification.warnings[0]!.items).toEqual([`${D1} (150 collaborators)`]);
   });
 });
+
+describe("verifyTable: do versions", () => {
+  it("accepts dos without a version (version 1) or with a positive integer one, flags any other, and counts Idempotency-Key records apart from unknown items", () => {
+    const deck = {
+      PK: "DECK#01HZZZZZZZZZZZZZZZZZZZZZZZ",
+      SK: "DECK",
+      type: "deck",
+      deckId: "01HZZZZZZZZZZZZZZZZZZZZZZZ",
+      name: "V",
+      nameLower: "v",
+      ownerSub: "auth0|alice",
+      createdAt: "2026-11-30T15:54:18.513Z",
+      updatedAt: "2026-11-30T15:54:18.513Z",
+      version: 1,
+    };
+    const doOf = (doId: string, version?: unknown) => ({
+      PK: deck.PK,
+      SK: `DO#${doId}`,
+      doId,
+      deckId: deck.deckId,
+      text: "t",
+      completed: false,
+      createdAt: deck.createdAt,
+      updatedAt: deck.updatedAt,
+      ...(version === undefined ? {} : { version }),
+    });
+    const ownerAccess = {
+      PK: "ACCESS#USER#auth0|alice",
+      SK: `DECK#v#${deck.deckId}`,
+      type: "access",
+      deckId: deck.deckId,
+      name: "V",
+      collaboratorCount: 0,
+    };
+    const record = {
+      PK: "IDEMPOTENCY#auth0|alice",
+      SK: "KEY#k1",
+      type: "idempotency",
+      fingerprint: "f",
+      result: "{}",
+      version: 1,
+      expiresAt: 1,
+    };
+    const snapshot = snapshotOf([record]);
+    expect({ counts: snapshot.counts.idempotency, other: snapshot.other }).toEqual({
+      counts: 1,
+      other: [],
+    });
+    const verification = verifyTable(
+      snapshotOf([
+        deck,
+        record,
+        ownerAccess,
+        doOf("01HZZZZZZZZZZZZZZZZZZZZZZ0"),
+        doOf("01HZZZZZZZZZZZZZZZZZZZZZZ1", 1),
+        doOf("01HZZZZZZZZZZZZZZZZZZZZZZ2", 7),
+        doOf("01HZZZZZZZZZZZZZZZZZZZZZZ3", 0),
+        doOf("01HZZZZZZZZZZZZZZZZZZZZZZ4", "2"),
+      ]),
+    );
+    const dos = verification.checks.find((check) => check.name.startsWith("do items"))!;
+    expect(dos.violations).toEqual([
+      `do ${deck.PK} / DO#01HZZZZZZZZZZZZZZZZZZZZZZ3: version is not a positive integer`,
+      `do ${deck.PK} / DO#01HZZZZZZZZZZZZZZZZZZZZZZ4: version is not a positive integer`,
+    ]);
+    expect(violationCount(verification)).toBe(2);
+  });
+});

@@ -1,5 +1,7 @@
 import type { DeckService, DoService } from "@dodeck/core";
-import type { Hono } from "hono";
+import { wasReplayed } from "@dodeck/core";
+import type { Context, Hono } from "hono";
+import { etagOf, notModified, parseIfMatch } from "../etag.ts";
 import type { AppEnv } from "../middleware.ts";
 import type { ProblemCode } from "../problem.ts";
 import { defineRoute, mount } from "../route.ts";
@@ -13,6 +15,10 @@ import {
   Do,
   DoPage,
   DoParams,
+  IdempotencyHeaders,
+  IdempotentIfMatchHeaders,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
   ListDecksQuery,
   ListDosQuery,
   RenameDeckBody,
@@ -29,6 +35,23 @@ const ownerOnly = [...opensDeck, "owner_only"] as const satisfies ProblemCode[];
  */
 const ownerWrite = [...ownerOnly, "collaborator_limit"] as const satisfies ProblemCode[];
 
+/** Writes that take If-Match: a stale one answers 412 and writes nothing. */
+const conditional = {
+  requestHeaders: IfMatchHeaders,
+} as const;
+/** Creates that take Idempotency-Key: a retry replays the first result. */
+const replayed = {
+  "Idempotent-Replayed":
+    "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written)",
+} as const;
+
+const etag = {
+  ETag: {
+    description: "The resource's strong entity tag (see components.headers.ETag)",
+    required: true,
+  },
+} as const;
+
 /**
  * The deck, collaborator and do routes: each one definition, mounted with its handler below.
  * A route's key is its operationId (the typed client's name for it).
@@ -42,6 +65,9 @@ export const deckRoutes = {
     auth: true,
     body: CreateDeckBody,
     success: { status: 201, description: "The new deck", schema: DeckDetail },
+    requestHeaders: IdempotencyHeaders,
+    headers: { ...etag, ...replayed },
+    problems: ["idempotency_key_reused"],
   }),
   listDecks: defineRoute({
     method: "get",
@@ -62,6 +88,9 @@ export const deckRoutes = {
     params: DeckParams,
     success: { status: 200, description: "The deck", schema: DeckDetail },
     problems: opensDeck,
+    requestHeaders: IfNoneMatchHeaders,
+    notModified: true,
+    headers: etag,
   }),
   renameDeck: defineRoute({
     method: "patch",
@@ -72,7 +101,9 @@ export const deckRoutes = {
     params: DeckParams,
     body: RenameDeckBody,
     success: { status: 200, description: "The renamed deck", schema: DeckDetail },
-    problems: ownerWrite,
+    problems: [...ownerWrite, "precondition_failed"],
+    ...conditional,
+    headers: etag,
   }),
   deleteDeck: defineRoute({
     method: "delete",
@@ -82,7 +113,8 @@ export const deckRoutes = {
     auth: true,
     params: DeckParams,
     success: { status: 204, description: "Deleted" },
-    problems: ownerWrite,
+    problems: [...ownerWrite, "precondition_failed"],
+    ...conditional,
   }),
   shareDeck: defineRoute({
     method: "post",
@@ -93,7 +125,15 @@ export const deckRoutes = {
     params: DeckParams,
     body: ShareDeckBody,
     success: { status: 201, description: "The shared deck", schema: DeckDetail },
-    problems: [...ownerWrite, "cannot_add_self", "collaborator_exists"],
+    problems: [
+      ...ownerWrite,
+      "cannot_add_self",
+      "collaborator_exists",
+      "precondition_failed",
+      "idempotency_key_reused",
+    ],
+    requestHeaders: IdempotentIfMatchHeaders,
+    headers: { ...etag, ...replayed },
   }),
   unshareDeck: defineRoute({
     method: "delete",
@@ -103,7 +143,8 @@ export const deckRoutes = {
     auth: true,
     params: CollaboratorParams,
     success: { status: 204, description: "Removed" },
-    problems: [...ownerWrite, "collaborator_not_found"],
+    problems: [...ownerWrite, "collaborator_not_found", "precondition_failed"],
+    ...conditional,
   }),
   listDos: defineRoute({
     method: "get",
@@ -125,7 +166,22 @@ export const deckRoutes = {
     params: DeckParams,
     body: CreateDoBody,
     success: { status: 201, description: "The new do", schema: Do },
-    problems: opensDeck,
+    problems: [...opensDeck, "idempotency_key_reused"],
+    requestHeaders: IdempotencyHeaders,
+    headers: { ...etag, ...replayed },
+  }),
+  getDo: defineRoute({
+    method: "get",
+    path: "/v1/decks/{deckId}/dos/{doId}",
+    summary: "Read a do",
+    tag: "dos",
+    auth: true,
+    params: DoParams,
+    success: { status: 200, description: "The do", schema: Do },
+    problems: [...opensDeck, "do_not_found"],
+    requestHeaders: IfNoneMatchHeaders,
+    notModified: true,
+    headers: etag,
   }),
   updateDo: defineRoute({
     method: "patch",
@@ -136,7 +192,9 @@ export const deckRoutes = {
     params: DoParams,
     body: UpdateDoBody,
     success: { status: 200, description: "The updated do", schema: Do },
-    problems: [...opensDeck, "do_not_found", "no_updates_provided"],
+    problems: [...opensDeck, "do_not_found", "no_updates_provided", "precondition_failed"],
+    ...conditional,
+    headers: etag,
   }),
   deleteDo: defineRoute({
     method: "delete",
@@ -146,46 +204,91 @@ export const deckRoutes = {
     auth: true,
     params: DoParams,
     success: { status: 204, description: "Deleted" },
-    problems: [...opensDeck, "do_not_found"],
+    problems: [...opensDeck, "do_not_found", "precondition_failed"],
+    ...conditional,
   }),
 };
 
-/** Each handler reads validated input, calls one core function and maps the result. */
+/** The response header a deck or do result carries: its entity tag. */
+const tagged = <T extends object>(c: Context, result: T, kind: "do" | "deck"): T => {
+  c.header("ETag", etagOf(result, kind));
+  if (wasReplayed(result)) c.header("Idempotent-Replayed", "true");
+  return result;
+};
+
+/**
+ * Each handler reads validated input, calls one core function and maps the result; reads with
+ * If-None-Match answer 304 from the result's tag, writes pass If-Match to core as a
+ * precondition on the version (enforced by the write's own condition).
+ */
 export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoService) {
   return mount(app, deckRoutes, {
-    createDeck: async (c) => c.json(await decks.create(c.var.caller, c.req.valid("json")), 201),
+    createDeck: async (c) => {
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const deck = await decks.create(c.var.caller, c.req.valid("json"), { idempotencyKey });
+      return c.json(tagged(c, deck, "deck"), 201);
+    },
     listDecks: async (c) => c.json(await decks.list(c.var.caller, c.req.valid("query")), 200),
-    getDeck: async (c) => c.json(await decks.get(c.var.caller, c.req.valid("param").deckId), 200),
-    renameDeck: async (c) =>
-      c.json(
-        await decks.rename(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")),
-        200,
-      ),
+    getDeck: async (c) => {
+      const deck = await decks.get(c.var.caller, c.req.valid("param").deckId);
+      const tag = etagOf(deck, "deck");
+      if (notModified(c.req.valid("header")["if-none-match"], tag))
+        return c.body(null, 304, { ETag: tag });
+      return c.json(tagged(c, deck, "deck"), 200);
+    },
+    renameDeck: async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
+      const { deckId } = c.req.valid("param");
+      const deck = await decks.rename(c.var.caller, deckId, c.req.valid("json"), { ifMatch });
+      return c.json(tagged(c, deck, "deck"), 200);
+    },
     deleteDeck: async (c) => {
-      await decks.remove(c.var.caller, c.req.valid("param").deckId);
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
+      await decks.remove(c.var.caller, c.req.valid("param").deckId, { ifMatch });
       return c.body(null, 204);
     },
-    shareDeck: async (c) =>
-      c.json(
-        await decks.share(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")),
-        201,
-      ),
+    shareDeck: async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
+      const { deckId } = c.req.valid("param");
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const deck = await decks.share(c.var.caller, deckId, c.req.valid("json"), {
+        ifMatch,
+        idempotencyKey,
+      });
+      return c.json(tagged(c, deck, "deck"), 201);
+    },
     unshareDeck: async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
       const { deckId, email } = c.req.valid("param");
-      await decks.unshare(c.var.caller, deckId, email);
+      await decks.unshare(c.var.caller, deckId, email, { ifMatch });
       return c.body(null, 204);
     },
     listDos: async (c) =>
       c.json(await dos.list(c.var.caller, c.req.valid("param").deckId, c.req.valid("query")), 200),
-    createDo: async (c) =>
-      c.json(await dos.create(c.var.caller, c.req.valid("param").deckId, c.req.valid("json")), 201),
-    updateDo: async (c) => {
+    createDo: async (c) => {
+      const idempotencyKey = c.req.valid("header")["idempotency-key"];
+      const { deckId } = c.req.valid("param");
+      const made = await dos.create(c.var.caller, deckId, c.req.valid("json"), { idempotencyKey });
+      return c.json(tagged(c, made, "do"), 201);
+    },
+    getDo: async (c) => {
       const { deckId, doId } = c.req.valid("param");
-      return c.json(await dos.update(c.var.caller, deckId, doId, c.req.valid("json")), 200);
+      const item = await dos.get(c.var.caller, deckId, doId);
+      const tag = etagOf(item, "do");
+      if (notModified(c.req.valid("header")["if-none-match"], tag))
+        return c.body(null, 304, { ETag: tag });
+      return c.json(tagged(c, item, "do"), 200);
+    },
+    updateDo: async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
+      const { deckId, doId } = c.req.valid("param");
+      const item = await dos.update(c.var.caller, deckId, doId, c.req.valid("json"), { ifMatch });
+      return c.json(tagged(c, item, "do"), 200);
     },
     deleteDo: async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
       const { deckId, doId } = c.req.valid("param");
-      await dos.remove(c.var.caller, deckId, doId);
+      await dos.remove(c.var.caller, deckId, doId, { ifMatch });
       return c.body(null, 204);
     },
   });
