@@ -70,6 +70,7 @@ describe("verifyTable", () => {
       collaboratorRow: 1,
       marker: 1,
       pendingDeletion: 0,
+      idempotency: 0,
       other: 0,
     });
     expect(verification.checks.map((check) => [check.name, check.checked])).toEqual([
@@ -77,7 +78,10 @@ describe("verifyTable", () => {
       ["each live deck has its owner row and one row per collaborator, matching the deck", 2],
       ["no access row is stale (old name, removed collaborator) or orphaned (deck gone)", 2],
       ["every do belongs to an existing deck", 1],
-      ["do items are well-formed (ids, text, completed, timestamps)", 1],
+      [
+        "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
+        1,
+      ],
       ["every deck being deleted is listed for the sweeper, and every listing is such a deck", 0],
     ]);
     expect(verification.warnings.every((warning) => warning.items.length === 0)).toBe(true);
