@@ -119,7 +119,7 @@ const besideBundle: Record<string, { from: () => string; files: string[]; dir: s
     {
       from: swaggerUiDir,
       files: ["swagger-ui.css", "swagger-ui-bundle.js"],
-      // packages/functions/src/docs-assets.ts reads them from here.
+      // packages/functions/src/adapters/docs-assets.ts reads them from here.
       dir: "docs-assets",
     },
   ],

@@ -1,8 +1,8 @@
 import { createLogger, parseConfig } from "@dodeck/api";
 import pkg from "../../../package.json" with { type: "json" };
+import { nodeDocsAssets } from "./adapters/docs-assets.ts";
 import { DEFAULT_DRAIN_TIMEOUT_MS, startNodeServer } from "./adapters/node.ts";
 import { trimInjectedSecrets } from "./adapters/secrets.ts";
-import { nodeDocsAssets } from "./docs-assets.ts";
 
 // The container entry: configured only by the environment (SPEC.md "Configuration").
 const config = (() => {
