@@ -1,9 +1,16 @@
-import { BatchWriteCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { planDeleteFinish } from "./deck-plans.ts";
 import { AppError } from "./errors.ts";
 import { keyOf } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
-import { cancellationReasons, mapAwsError, type Store, send, transact } from "./store.ts";
+import {
+  cancellationReasons,
+  mapAwsError,
+  queryPages,
+  type Store,
+  send,
+  transact,
+} from "./store.ts";
 
 const PURGE_PAGE = 100;
 const BATCH_SIZE = 25;
@@ -18,26 +25,16 @@ const MAX_FINISH_ATTEMPTS = 8;
  * is interrupted leaves a state the other (or the next sweep) finishes.
  */
 export async function purgeDeck(store: Store, deckId: string): Promise<void> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out: QueryCommandOutput = await send(() =>
-      store.client.send(
-        new QueryCommand({
-          TableName: store.tableName,
-          KeyConditionExpression: "PK = :pk AND begins_with(SK, :do)",
-          ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId), ":do": keys.doPrefix },
-          ProjectionExpression: "PK, SK",
-          ExclusiveStartKey: startKey,
-          Limit: PURGE_PAGE,
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    startKey = out.LastEvaluatedKey;
-    const doKeys = (out.Items ?? []).map(keyOf);
+  for await (const page of queryPages(store, {
+    KeyConditionExpression: "PK = :pk AND begins_with(SK, :do)",
+    ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId), ":do": keys.doPrefix },
+    ProjectionExpression: "PK, SK",
+    Limit: PURGE_PAGE,
+  })) {
+    const doKeys = page.map(keyOf);
     for (let i = 0; i < doKeys.length; i += BATCH_SIZE)
       await batchDelete(store, doKeys.slice(i, i + BATCH_SIZE));
-  } while (startKey !== undefined);
+  }
   // The deck item goes last, with its entry, in a transaction of its own: in a shared batch
   // DynamoDB may delete the deck and return dos unprocessed, and a deck gone first could leave
   // dos nobody finds.

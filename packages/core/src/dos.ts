@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
@@ -16,12 +16,27 @@ import {
 import { type Key, keys } from "./keys.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
 import { type ServiceOptions, serviceContext } from "./service-context.ts";
-import { cancellationReasons, mapAwsError, send, type TransactItem, transact } from "./store.ts";
+import {
+  cancellationReasons,
+  mapAwsError,
+  queryPages,
+  send,
+  type TransactItem,
+  transact,
+} from "./store.ts";
 import { timestampOrderKey } from "./timestamps.ts";
 import { type Precondition, satisfies, versioned } from "./versions.ts";
 
 /** Optimistic retries of a do update that lost a race with another writer of the same do. */
 const MAX_ATTEMPTS = 8;
+
+/** The fields a PATCH of a do may change. */
+export type DoChanges = {
+  text?: string | undefined;
+  completed?: boolean | undefined;
+  /** null clears the due date; undefined leaves it. */
+  dueAt?: string | null | undefined;
+};
 
 export type DoService = ReturnType<typeof createDoService>;
 
@@ -106,22 +121,11 @@ export function createDoService(options: ServiceOptions) {
   /** Every item of a deck's partition (the deck first, then its dos in key order). */
   async function readPartition(deckId: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out: QueryCommandOutput = await send(() =>
-        store.client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "PK = :pk",
-            ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId) },
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const page of queryPages(store, {
+      KeyConditionExpression: "PK = :pk",
+      ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId) },
+    }))
+      items.push(...page);
     return items;
   }
 
@@ -212,11 +216,7 @@ export function createDoService(options: ServiceOptions) {
     caller: Caller,
     deckId: string,
     doId: string,
-    input: {
-      text?: string | undefined;
-      completed?: boolean | undefined;
-      dueAt?: string | null | undefined;
-    },
+    input: DoChanges,
   ): Promise<Do> {
     const sets = ["updatedAt = :now", "#version = if_not_exists(#version, :one) + :one"];
     const names: Record<string, string> = { "#version": doNames["#version"] };
@@ -360,12 +360,7 @@ export function createDoService(options: ServiceOptions) {
       caller: Caller,
       deckId: string,
       doId: string,
-      input: {
-        text?: string | undefined;
-        completed?: boolean | undefined;
-        /** null clears the due date; undefined leaves it. */
-        dueAt?: string | null | undefined;
-      },
+      input: DoChanges,
       options: { ifMatch?: Precondition | undefined } = {},
     ): Promise<Do> {
       assertIds(deckId, doId);

@@ -1,5 +1,9 @@
-import type { DynamoDBDocumentClient, TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import type {
+  DynamoDBDocumentClient,
+  QueryCommandInput,
+  TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { AppError } from "./errors.ts";
 import { limits } from "./limits.ts";
@@ -68,6 +72,31 @@ export async function send<T>(call: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw mapAwsError(error);
   }
+}
+
+/**
+ * A strongly consistent Query, page by page, until its last page: for the reads that must see
+ * a whole partition or listing (a legacy deck's dos, a purge, the sweeper's listing).
+ */
+export async function* queryPages(
+  store: Store,
+  input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey" | "ConsistentRead">,
+): AsyncGenerator<Record<string, unknown>[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await send(() =>
+      store.client.send(
+        new QueryCommand({
+          ...input,
+          TableName: store.tableName,
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    startKey = out.LastEvaluatedKey;
+    yield out.Items ?? [];
+  } while (startKey !== undefined);
 }
 
 /** The per-action reasons of a cancelled transaction, in request order; undefined otherwise. */

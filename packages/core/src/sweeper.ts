@@ -1,9 +1,8 @@
-import { QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { purgeDeck } from "./deletion.ts";
 import { pendingDeletionAttributes, pendingDeletionFromItem } from "./items.ts";
 import { keys } from "./keys.ts";
 import { readDeck } from "./service-context.ts";
-import { type Store, send } from "./store.ts";
+import { queryPages, type Store } from "./store.ts";
 
 /**
  * A delete younger than this may still be running in the owner's request (a 4,000-do deck
@@ -70,22 +69,12 @@ export async function sweepDeletions(
 }
 
 async function* pendingDeletions(store: Store, cutoff: string): AsyncGenerator<string> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out: QueryCommandOutput = await send(() =>
-      store.client.send(
-        new QueryCommand({
-          TableName: store.tableName,
-          KeyConditionExpression: "PK = :pk",
-          FilterExpression: "#markedAt <= :cutoff",
-          ExpressionAttributeNames: { "#markedAt": pendingDeletionAttributes.markedAt },
-          ExpressionAttributeValues: { ":pk": keys.pendingDeletionPartition, ":cutoff": cutoff },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    startKey = out.LastEvaluatedKey;
-    for (const item of out.Items ?? []) yield pendingDeletionFromItem(item).deckId;
-  } while (startKey !== undefined);
+  for await (const page of queryPages(store, {
+    KeyConditionExpression: "PK = :pk",
+    FilterExpression: "#markedAt <= :cutoff",
+    ExpressionAttributeNames: { "#markedAt": pendingDeletionAttributes.markedAt },
+    ExpressionAttributeValues: { ":pk": keys.pendingDeletionPartition, ":cutoff": cutoff },
+  })) {
+    for (const item of page) yield pendingDeletionFromItem(item).deckId;
+  }
 }
