@@ -1,3 +1,4 @@
+import { throttleLoadBalancer } from "./edge-throttle.ts";
 import { appEnvironment } from "./environment.ts";
 import type { SecretsHandle } from "./secrets.ts";
 import type { StagePolicy } from "./stage.ts";
@@ -94,6 +95,9 @@ export function createService(policy: StagePolicy, table: TableHandle, secrets: 
       },
     },
   });
+
+  // Under `sst dev` the service runs locally and has no load balancer to throttle.
+  if (!$dev) throttleLoadBalancer(policy, service.nodes.loadBalancer.arn);
 
   return { service, cluster } satisfies ServiceHandle;
 }

@@ -59,8 +59,13 @@ export interface StagePolicy {
    * API Gateway's throttle on the stage's `$default` route (token bucket: steady requests per
    * second, and the bucket size a burst may use); beyond it the gateway answers 429 before
    * the function runs, so a flood costs neither Lambda time nor DynamoDB capacity.
+   *
+   * The container's load balancer has no throttle of its own, so AWS WAF applies the same
+   * stage-wide rate there (`rateLimit` × 60 per minute; WAF counts over a window, it has no
+   * bucket, so `burstLimit` has no equivalent), plus `perClientPerMinute` per client IP,
+   * which API Gateway cannot express: one client cannot use up the whole stage's rate.
    */
-  throttle: { rateLimit: number; burstLimit: number };
+  throttle: { rateLimit: number; burstLimit: number; perClientPerMinute: number };
 }
 
 export type Compute = "lambda" | "container" | "both";
@@ -149,7 +154,7 @@ const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
     domain: {},
     alarms: null,
     // Personal and PR stages serve a developer and CI, not users.
-    throttle: { rateLimit: 50, burstLimit: 100 },
+    throttle: { rateLimit: 50, burstLimit: 100, perClientPerMinute: 1200 },
   },
   staging: {
     profile: "staging",
@@ -177,7 +182,7 @@ const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
       dynamoSystemErrors: 1,
     },
     // Enough for load tests of a release candidate, far below the account's 10,000 rps.
-    throttle: { rateLimit: 200, burstLimit: 400 },
+    throttle: { rateLimit: 200, burstLimit: 400, perClientPerMinute: 3000 },
   },
   prod: {
     profile: "prod",
@@ -203,6 +208,6 @@ const profiles: Record<Profile, Omit<StagePolicy, "stage">> = {
       dynamoSystemErrors: 1,
     },
     // Generous for real use, and a ceiling on what one abusive client can cost; raise it here.
-    throttle: { rateLimit: 1000, burstLimit: 2000 },
+    throttle: { rateLimit: 1000, burstLimit: 2000, perClientPerMinute: 6000 },
   },
 };

@@ -436,6 +436,12 @@ function mockState(
       return { ...state, zoneId: "ZMOCKZONE" };
     case "aws:iam/role:Role":
       return { ...state, arn: `arn:aws:iam::${account}:role/${physical}` };
+    case "aws:wafv2/webAcl:WebAcl":
+      return {
+        ...state,
+        id: "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+        arn: arn("wafv2", `regional/webacl/${physical}/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`),
+      };
     case "aws:sns/topic:Topic":
       return { ...state, arn: arn("sns", physical) };
     default: {

@@ -704,6 +704,41 @@ function requestsFor(r: GraphResource, byName: Map<string, GraphResource>): Requ
         "*",
         why,
       );
+    case "aws:wafv2/webAcl:WebAcl":
+      return many(
+        "wafv2",
+        [
+          "CreateWebACL",
+          "GetWebACL",
+          "UpdateWebACL",
+          "DeleteWebACL",
+          "ListTagsForResource",
+          "TagResource",
+          "UntagResource",
+        ],
+        arn("wafv2", `regional/webacl/${str(i.name)}/${r.id}`),
+        why,
+      );
+    case "aws:wafv2/webAclAssociation:WebAclAssociation": {
+      // WAF checks the web ACL and the load balancer; ELB checks SetWebAcl on the latter.
+      const acl = str(i.webAclArn);
+      const alb = str(i.resourceArn);
+      return [
+        ...many(
+          "wafv2",
+          ["AssociateWebACL", "GetWebACLForResource", "DisassociateWebACL"],
+          acl,
+          why,
+        ),
+        ...many(
+          "wafv2",
+          ["AssociateWebACL", "GetWebACLForResource", "DisassociateWebACL"],
+          alb,
+          why,
+        ),
+        ...many("elasticloadbalancing", ["SetWebAcl"], alb, why),
+      ];
+    }
     case "docker-build:index:Image":
       // The image is pushed to SST's bootstrap repository with an ECR token.
       return [

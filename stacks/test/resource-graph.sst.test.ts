@@ -180,6 +180,54 @@ describe.each(deployed)("stage %s", (stage) => {
     }
   });
 
+  it("throttles the container's load balancer with WAF: per client and for the whole stage, 429 like the gateway", () => {
+    const acls = ofType(g(), "aws:wafv2/webAcl:WebAcl");
+    const associations = ofType(g(), "aws:wafv2/webAclAssociation:WebAclAssociation");
+    expect(acls).toHaveLength(policy.compute.container ? 1 : 0);
+    expect(associations).toHaveLength(acls.length);
+    if (!policy.compute.container) return;
+    const acl = acls[0]!;
+    expect(acl.inputs).toMatchObject({
+      name: `dodeck-${stage}-container`,
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      customResponseBodies: [
+        {
+          key: "TooManyRequests",
+          contentType: "APPLICATION_JSON",
+          content: '{"message":"Too Many Requests"}',
+        },
+      ],
+    });
+    const rules = acl.inputs.rules as {
+      name: string;
+      action: { block: { customResponse: { responseCode: number; responseHeaders: unknown[] } } };
+      statement: { rateBasedStatement: Record<string, unknown> };
+    }[];
+    expect(
+      rules.map((r) => [
+        r.name,
+        r.statement.rateBasedStatement.limit,
+        r.statement.rateBasedStatement.aggregateKeyType,
+      ]),
+    ).toEqual([
+      ["PerClient", policy.throttle.perClientPerMinute, "IP"],
+      ["WholeStage", policy.throttle.rateLimit * 60, "CONSTANT"],
+    ]);
+    for (const rule of rules) {
+      expect(rule.statement.rateBasedStatement.evaluationWindowSec).toBe(60);
+      expect(rule.action.block.customResponse).toMatchObject({
+        responseCode: 429,
+        responseHeaders: [{ name: "Retry-After", value: "60" }],
+      });
+    }
+    const [alb] = ofType(g(), "aws:lb/loadBalancer:LoadBalancer");
+    expect(associations[0]!.inputs).toMatchObject({
+      resourceArn: alb!.state.arn,
+      webAclArn: acl.state.arn,
+    });
+  });
+
   it("gives the Lambda the app's environment, with secret ARNs and no secret values", () => {
     const env = lambdaEnv(g());
     expect(env).toMatchObject({

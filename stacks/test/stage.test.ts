@@ -2,6 +2,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../scripts/sst-platform.ts";
+import { edgeThrottleRules, windowSeconds } from "../edge-throttle-rules.ts";
 import { assertDeployable, profileOf, sharedStages, stagePolicy } from "../stage.ts";
 
 describe("stagePolicy", () => {
@@ -52,6 +53,20 @@ describe("stagePolicy", () => {
     }
     expect(prod!.rateLimit).toBeGreaterThanOrEqual(staging!.rateLimit);
     expect(staging!.rateLimit).toBeGreaterThanOrEqual(dev!.rateLimit);
+  });
+
+  it("lets one client use at most part of a stage's rate at the container's edge", () => {
+    for (const stage of ["alice", "staging", "prod"]) {
+      const { rateLimit, perClientPerMinute } = stagePolicy(stage).throttle;
+      const rules = edgeThrottleRules(stagePolicy(stage));
+      expect(rules).toEqual([
+        { name: "PerClient", limit: perClientPerMinute, aggregate: "IP" },
+        { name: "WholeStage", limit: rateLimit * windowSeconds, aggregate: "CONSTANT" },
+      ]);
+      // WAF refuses rate limits below 10 per window; one client gets less than the stage.
+      expect(perClientPerMinute).toBeGreaterThanOrEqual(10);
+      expect(perClientPerMinute).toBeLessThan(rateLimit * windowSeconds);
+    }
   });
 
   it("lets a stage override the compute, and rejects unknown values", () => {
