@@ -331,27 +331,60 @@ export function createDoService(options: ServiceOptions) {
     };
   }
 
-  /** A sibling's new position, conditioned on the position it had when read. */
+  /** What a write relying on a do's place must find: the do, at the position it had when read. */
+  function placeCondition(place: Place): {
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  } {
+    const names = { "#position": doNames["#position"] };
+    // A do without a stored position (written before v1.1) is read at its derived one.
+    return typeof place.row.position === "string"
+      ? {
+          ConditionExpression: "attribute_exists(PK) AND #position = :seen",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ":seen": place.position },
+        }
+      : {
+          ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(#position)",
+          ExpressionAttributeNames: names,
+        };
+  }
+
+  /**
+   * A check that a neighbour of the new place is still where it was read: without it, a move
+   * racing a move of its anchor, a delete of it or a rebalance around it would land its key
+   * somewhere else than directly after the anchor. Nothing is written to the neighbour.
+   */
+  function stillPlaced(deckId: string, place: Place): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: table,
+        Key: keys.do(deckId, place.doId),
+        ...placeCondition(place),
+      },
+    };
+  }
+
+  /** A sibling's new position (a rebalance), conditioned on the position it had when read. */
   function repositioned(deckId: string, place: Place, position: string, at: string): TransactItem {
-    const stored = typeof place.row.position === "string";
+    const condition = placeCondition(place);
     return {
       Update: {
         TableName: table,
         Key: keys.do(deckId, place.doId),
         UpdateExpression:
           "SET #position = :position, updatedAt = :now, #version = if_not_exists(#version, :one) + :one",
-        ConditionExpression: stored
-          ? "attribute_exists(PK) AND #position = :seen"
-          : "attribute_exists(PK) AND attribute_not_exists(#position)",
+        ConditionExpression: condition.ConditionExpression,
         ExpressionAttributeNames: {
-          "#position": doNames["#position"],
+          ...condition.ExpressionAttributeNames,
           "#version": doNames["#version"],
         },
         ExpressionAttributeValues: {
+          ...condition.ExpressionAttributeValues,
           ":position": position,
           ":now": at,
           ":one": 1,
-          ...(stored ? { ":seen": place.position } : {}),
         },
       },
     };
@@ -508,10 +541,11 @@ export function createDoService(options: ServiceOptions) {
     /**
      * Puts the do directly after `after` (null: first). Reads the deck's dos in order (one
      * Query), then writes only the moved do: a key between its new neighbours', its version
-     * and updatedAt bumped, in one transaction with the caller's admission, pinned on the
-     * version read (If-Match: 412 when that is not the one given). When keys in that gap have
-     * grown too long, the same transaction also rewrites a window of dos around it (each
-     * conditioned on the position it had when read). A lost race re-reads and retries.
+     * and updatedAt bumped, in one transaction with the caller's admission and a check that
+     * both neighbours are still where they were read, pinned on the version read (If-Match:
+     * 412 when that is not the one given). When keys in that gap have grown too long, the same
+     * transaction rewrites a window of dos around it instead (each conditioned on the position
+     * it had when read). A lost race re-reads and retries.
      */
     async move(
       caller: Caller,
@@ -571,7 +605,9 @@ export function createDoService(options: ServiceOptions) {
                   ? []
                   : [repositioned(deckId, place, position, at)],
               )
-            : [];
+            : [others[anchor], others[anchor + 1]].flatMap((place) =>
+                place === undefined ? [] : [stillPlaced(deckId, place)],
+              );
         const outcome = await writeAdmitted(
           deckId,
           caller,
