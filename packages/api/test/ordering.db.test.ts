@@ -1,3 +1,4 @@
+import { encodeCursor } from "@dodeck/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";
 import type { TestUser } from "../../../test/support/issuer.ts";
@@ -336,6 +337,26 @@ describe("pagination under moves", () => {
       expect(seen.filter((id) => unmoved.includes(id))).toEqual(
         model.filter((id) => unmoved.includes(id)),
       );
+    }
+  });
+});
+
+describe("cursors", () => {
+  it("refuses with 422 a cursor of the key-ordered list (before v1.1) or one whose place was edited into garbage", async () => {
+    const { deckId, ids } = await deckWithDos("Old cursors", 3);
+    const partition = `DECK#${deckId}`;
+    for (const cursor of [
+      encodeCursor({ list: `dos|${deckId}`, key: { PK: partition, SK: `DO#${ids[0]}` } }),
+      encodeCursor({
+        list: `dos-by-position|${deckId}`,
+        key: { PK: partition, SK: `DO#${ids[0]}` },
+      }),
+      encodeCursor({ list: `dos-by-position|${deckId}`, key: { PK: partition, SK: "DO#a b c" } }),
+      encodeCursor({ list: `dos-by-position|${deckId}`, key: { PK: "DECK#other", SK: "DO#1 x" } }),
+    ]) {
+      const reply = await t.call(users.owner, "GET", `/v1/decks/${deckId}/dos?cursor=${cursor}`);
+      expectProblem(reply, 422, "validation_failed");
+      expect(reply.body.errors).toEqual([{ path: "cursor", message: "Invalid cursor" }]);
     }
   });
 });
