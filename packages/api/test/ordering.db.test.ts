@@ -295,6 +295,33 @@ describe("POST /v1/decks/{deckId}/dos/{doId}/move", () => {
   });
 });
 
+describe("contention", () => {
+  it("answers 32 concurrent moves of one do with 200 (the last move wins), leaving it where one of them put it", async () => {
+    const { deckId, ids } = await deckWithDos("Hot do", 12);
+    const hot = ids[3]!;
+    const replies = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => move(users.owner, deckId, hot, i % 2 ? null : ids[9]!)),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200));
+    const listed = idsOf(await listAll(users.owner, deckId));
+    const rest = ids.filter((id) => id !== hot);
+    expect([moved(rest, hot, null), moved(rest, hot, ids[9]!)]).toContainEqual(listed);
+    // The do's ETag is the one the last of them answered with.
+    const current = await t.call(users.owner, "GET", `/v1/decks/${deckId}/dos/${hot}`);
+    expect(replies.map((reply) => reply.headers.get("etag"))).toContain(
+      current.headers.get("etag"),
+    );
+    // With If-Match, exactly the moves holding the current tag can win; the others get 412.
+    const tag = current.headers.get("etag")!;
+    const guarded = await Promise.all(
+      Array.from({ length: 8 }, () => move(users.owner, deckId, hot, null, { "if-match": tag })),
+    );
+    const statuses = guarded.map((reply) => reply.status).sort();
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status !== 200)).toEqual(Array(7).fill(412));
+  });
+});
+
 describe("pagination under moves", () => {
   it("neither skips nor repeats a do that was not moved while paging", async () => {
     const random = seeded(42);
