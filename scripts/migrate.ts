@@ -118,7 +118,7 @@ try {
 function printReport(report: MigrationReport): void {
   const line = (label: string, counts: MigrationReport["planned"]) =>
     console.log(
-      `${label}: ${counts.deckConverted ?? 0} decks converted, ${counts.rowWritten ?? 0} access rows written, ${counts.staleRowDeleted ?? 0} stale access rows deleted, ${counts.orphanRowDeleted ?? 0} orphan access rows deleted, ${counts.orphanDoDeleted ?? 0} orphan dos deleted, ${counts.pendingDeletionListed ?? 0} deleting decks listed for the sweeper, ${counts.pendingDeletionDeleted ?? 0} stray sweeper entries deleted`,
+      `${label}: ${counts.deckConverted ?? 0} decks converted, ${counts.rowWritten ?? 0} access rows written, ${counts.staleRowDeleted ?? 0} stale access rows deleted, ${counts.orphanRowDeleted ?? 0} orphan access rows deleted, ${counts.orphanDoDeleted ?? 0} orphan dos deleted, ${counts.positionWritten ?? 0} do positions written, ${counts.pendingDeletionListed ?? 0} deleting decks listed for the sweeper, ${counts.pendingDeletionDeleted ?? 0} stray sweeper entries deleted`,
     );
   console.log(`scanned ${report.scanned} items`);
   line(report.dryRun ? "would change" : "planned", report.planned);

@@ -29,6 +29,9 @@ describe("migrating the old service's table (recorded sample)", () => {
 
   it("exits 0 and reports a table that verifies with 0 violations", () => {
     expect(first.stdout).toMatch(/migrated and verified/);
+    // Every do the old service wrote gets the position reads derived for it.
+    const dos = fixture.items.filter((item) => item.SK?.S?.startsWith("DO#")).length;
+    expect(first.stdout).toMatch(new RegExp(`applied: [^\\n]* ${dos} do positions written`));
     expect(first.stdout).not.toMatch(/FAIL/);
     expect(first.code, first.stdout).toBe(0);
   });
@@ -88,7 +91,7 @@ describe("migrating the old service's table (recorded sample)", () => {
     const again = await runMigrateCommand(app.config.tableName);
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).toMatch(
-      /planned: 0 decks converted, 0 access rows written, 0 stale access rows deleted, 0 orphan access rows deleted, 0 orphan dos deleted/,
+      /planned: 0 decks converted, 0 access rows written, 0 stale access rows deleted, 0 orphan access rows deleted, 0 orphan dos deleted, 0 do positions written/,
     );
     expect(again.stdout).toMatch(/0 item writes in 0 transactions/);
     expect(await scanAll(storeOf(app))).toEqual(before);

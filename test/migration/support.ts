@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { canonicalTimestamp, nameLowerOf } from "@dodeck/core";
+import { canonicalTimestamp, nameLowerOf, positionOfItem } from "@dodeck/core";
 import { expect } from "vitest";
 import type { TestApp } from "../support/app.ts";
 import { endpoint } from "../support/dynamo.ts";
@@ -84,6 +84,10 @@ function withCanonicalTimestamps(value: unknown): unknown {
   // v1.1 adds `dueAt` to every do (additive); the old service had none, so it is null.
   const entries = Object.entries(value);
   if ("doId" in value && !("dueAt" in value)) entries.splice(4, 0, ["dueAt", null]);
+  // And `position`: for the old service's dos, the time key of their creation instant (to the
+  // microsecond it stored), which is what keeps them in the old order.
+  if ("doId" in value && !("position" in value) && "createdAt" in value)
+    entries.push(["position", positionOfItem({ createdAt: value.createdAt })]);
   return Object.fromEntries(
     entries.map(([key, field]) => [
       key,

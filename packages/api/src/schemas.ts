@@ -139,6 +139,19 @@ export const UpdateDoBody = z
     description: "At least one of text, completed and dueAt (else 400 no_updates_provided)",
   });
 
+export const MoveDoBody = z
+  .strictObject({
+    after: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          "The do the moved do goes directly after, or null to make it first. Another do of the same deck (404 do_not_found when it does not exist; 422 when it is the moved do itself).",
+        examples: ["01JD5Z6V1E4Q8W3T2R9Y7X6C5B"],
+      }),
+  })
+  .meta({ id: "MoveDo" });
+
 export const ListDecksQuery = z.object({
   search: z
     .string()
@@ -241,6 +254,11 @@ export const Do = z
     deckId: z.string(),
     text: z.string(),
     completed: z.boolean(),
+    position: z.string().meta({
+      description:
+        "The do's place in the deck: an opaque string. Lists sort by it (then by doId, compared as strings); new dos go last; it changes only when the do (or, rarely, a do moved next to it) is moved.",
+      examples: ["0c4XBq8Hnt"],
+    }),
     dueAt: Timestamp.nullable().meta({ description: "When the do is due (UTC), or null" }),
     createdAt: Timestamp,
     updatedAt: Timestamp,

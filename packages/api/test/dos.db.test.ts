@@ -26,6 +26,7 @@ describe("POST /v1/decks/{deckId}/dos", () => {
         deckId,
         text: "Take out trash",
         completed: false,
+        position: expect.stringMatching(/^[0-9A-Za-z]+$/),
         dueAt: null,
         createdAt: expect.stringMatching(ISO_UTC),
         updatedAt: reply.body.createdAt,

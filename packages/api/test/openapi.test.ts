@@ -56,7 +56,7 @@ describe("GET /openapi.json", () => {
         ),
       ].sort();
       expect(documented, environment).toEqual(routed);
-      expect(routed).toHaveLength(15);
+      expect(routed).toHaveLength(16);
     }
   });
 
@@ -190,6 +190,7 @@ describe("GET /openapi.json", () => {
       "POST /v1/decks/{deckId}/dos": ["Idempotency-Key", "ETag"],
       "GET /v1/decks/{deckId}/dos/{doId}": ["If-None-Match", "ETag", "304"],
       "PATCH /v1/decks/{deckId}/dos/{doId}": ["If-Match", "ETag", "412"],
+      "POST /v1/decks/{deckId}/dos/{doId}/move": ["If-Match", "ETag", "412"],
       "DELETE /v1/decks/{deckId}/dos/{doId}": ["If-Match", "412"],
     });
   });

@@ -160,8 +160,8 @@ export type paths = {
             cookie?: never;
         };
         /**
-         * List a deck's dos in creation order
-         * @description List a deck's dos in creation order
+         * List a deck's dos in order (by position; new dos last)
+         * @description List a deck's dos in order (by position; new dos last)
          */
         get: operations["listDos"];
         put?: never;
@@ -202,6 +202,26 @@ export type paths = {
          * @description Change a do's text or completion
          */
         patch: operations["updateDo"];
+        trace?: never;
+    };
+    "/v1/decks/{deckId}/dos/{doId}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a do directly after another one, or to the top
+         * @description Gives the do a new `position` directly after the `after` do (null: first) and bumps its ETag. Only the moved do is written, except in the rare case where positions in that gap have grown long: then dos next to it get new positions (and ETags) in the same atomic write.
+         */
+        post: operations["moveDo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 };
@@ -262,6 +282,11 @@ export type components = {
             deckId: string;
             text: string;
             completed: boolean;
+            /**
+             * @description The do's place in the deck: an opaque string. Lists sort by it (then by doId, compared as strings); new dos go last; it changes only when the do (or, rarely, a do moved next to it) is moved.
+             * @example 0c4XBq8Hnt
+             */
+            position: string;
             /** @description When the do is due (UTC), or null */
             dueAt: string | null;
             /**
@@ -285,6 +310,13 @@ export type components = {
             ok: true;
             version: string;
             environment: string;
+        };
+        MoveDo: {
+            /**
+             * @description The do the moved do goes directly after, or null to make it first. Another do of the same deck (404 do_not_found when it does not exist; 422 when it is the moved do itself).
+             * @example 01JD5Z6V1E4Q8W3T2R9Y7X6C5B
+             */
+            after: string | null;
         };
         /** @description An OpenAPI 3.1 document */
         OpenApiDocument: {
@@ -403,6 +435,7 @@ export type DeckSummaryPage = components['schemas']['DeckSummaryPage'];
 export type Do = components['schemas']['Do'];
 export type DoPage = components['schemas']['DoPage'];
 export type Health = components['schemas']['Health'];
+export type MoveDo = components['schemas']['MoveDo'];
 export type OpenApiDocument = components['schemas']['OpenApiDocument'];
 export type Problem = components['schemas']['Problem'];
 export type Ready = components['schemas']['Ready'];
@@ -2010,6 +2043,172 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "invalid_json" | "no_updates_provided";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Unauthorized (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "unauthorized";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Email not verified (`email_not_verified`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "email_not_verified";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Deck not found (`deck_not_found`); Do not found (`do_not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "deck_not_found" | "do_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Precondition failed (`precondition_failed`) */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "precondition_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Payload too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "payload_too_large";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Unsupported media type (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "unsupported_media_type";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Validation failed (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "validation_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Internal server error (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "internal_error";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Service unavailable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "service_unavailable";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+        };
+    };
+    moveDo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag the change was planned against (or `*`): when the resource has changed since, nothing is written and the answer is 412 precondition_failed. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Deck id */
+                deckId: string;
+                /** @description Do id (time-ordered) */
+                doId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveDo"];
+            };
+        };
+        responses: {
+            /** @description The moved do */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description The resource's strong entity tag (see components.headers.ETag) */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Do"];
+                };
+            };
+            /** @description Malformed JSON body (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "invalid_json";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };

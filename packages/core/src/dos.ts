@@ -1,9 +1,9 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
 import type { Claim, IdempotencyOptions } from "./idempotency.ts";
-import { isItemId, isLegacyId } from "./ids.ts";
+import { isItemId } from "./ids.ts";
 import {
   deckFromItem,
   doFromItem,
@@ -11,10 +11,18 @@ import {
   doNames,
   doVersionCondition,
   doVersionOf,
-  keyOf,
 } from "./items.ts";
-import { type Key, keys } from "./keys.ts";
+import { keys } from "./keys.ts";
+import { limits } from "./limits.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
+import {
+  comparePlaces,
+  createTimeKeys,
+  keyBetween,
+  MAX_POSITION_LENGTH,
+  positionOfItem,
+  spread,
+} from "./positions.ts";
 import { type ServiceOptions, serviceContext } from "./service-context.ts";
 import {
   cancellationReasons,
@@ -24,11 +32,19 @@ import {
   type TransactItem,
   transact,
 } from "./store.ts";
-import { timestampOrderKey } from "./timestamps.ts";
 import { type Precondition, satisfies, versioned } from "./versions.ts";
 
 /** Optimistic retries of a do update that lost a race with another writer of the same do. */
 const MAX_ATTEMPTS = 8;
+
+/**
+ * Dos a rebalance rewrites at most (the moved one included): one transaction, never split,
+ * with the deck's admission and one action to spare (a change feed's or a claim's record).
+ */
+export const REBALANCE_WINDOW = limits.maxTransactionActions - 2;
+
+/** A do of a deck as read for listing and moving: its item and its place in the order. */
+type Place = { row: Record<string, unknown>; position: string; doId: string };
 
 /** The fields a PATCH of a do may change. */
 export type DoChanges = {
@@ -42,6 +58,7 @@ export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
   const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
+  const nextTimeKey = createTimeKeys(() => Date.parse(now()));
 
   /**
    * A condition check that admits the caller to the deck inside a write transaction, so the
@@ -68,20 +85,24 @@ export function createDoService(options: ServiceOptions) {
   }
 
   /**
-   * Runs [admits, write]; maps a refusal to the contract by the position that failed. A
-   * refused write is `missing` unless `refused` explains it from the item as it was (the write
-   * asks for ALL_OLD). Returns "conflict" when the transaction lost a race and may be retried.
+   * Runs [admits, write, ...companions] as one transaction: every do write goes through here.
+   * Maps a refusal to the contract by the position that failed. A refused write is `missing`
+   * unless `refused` explains it from the item as it was (the write asks for ALL_OLD); a refused
+   * companion (a sibling a rebalance rewrites, conditioned on its position as read) means the
+   * deck changed since it was read. Returns "retry" when the transaction lost a race and may be
+   * retried from a fresh read.
    */
   async function writeAdmitted(
     deckId: string,
     caller: Caller,
-    write: TransactItem,
+    write: TransactItem | readonly [TransactItem, ...TransactItem[]],
     missing: AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
-    /** An Idempotency-Key's record for the same transaction (position 2). */
+    /** An Idempotency-Key's record for the same transaction (after the writes). */
     claim?: { item: TransactItem; check: Claim["check"] },
   ): Promise<"written" | "retry"> {
-    const items = [admits(deckId, caller), write, ...(claim ? [claim.item] : [])];
+    const writes = Array.isArray(write) ? write : [write as TransactItem];
+    const items = [admits(deckId, caller), ...writes, ...(claim ? [claim.item] : [])];
     try {
       await transact(store, items);
       return "written";
@@ -100,6 +121,8 @@ export function createDoService(options: ServiceOptions) {
         if (outcome === "retry") return "retry";
         throw outcome;
       }
+      if (reasons.slice(2, 1 + writes.length).some((r) => r.Code === "ConditionalCheckFailed"))
+        return "retry";
       // Another transaction held one of the items (TransactionConflict): nothing was written.
       if (reasons.some((reason) => reason.Code === "TransactionConflict")) return "retry";
       throw mapAwsError(error);
@@ -118,54 +141,34 @@ export function createDoService(options: ServiceOptions) {
     return out.Item;
   }
 
-  /** Every item of a deck's partition (the deck first, then its dos in key order). */
-  async function readPartition(deckId: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
+  /**
+   * The deck and its dos in list order (position, then doId), from one strongly consistent
+   * Query of the deck's partition ("DECK" sorts before "DO#"), paged past 1 MB. Every list page
+   * and every move reads the whole partition: positions are attributes, not keys, so no read
+   * of a part of it could tell which dos come first (docs/data-model.md has the cost, bounded
+   * by the per-deck do quota, and the index that would lift it).
+   */
+  async function readDeckInOrder(
+    deckId: string,
+  ): Promise<{ deck: Deck | undefined; dos: Place[] }> {
+    let deck: Deck | undefined;
+    const dos: Place[] = [];
     for await (const page of queryPages(store, {
       KeyConditionExpression: "PK = :pk",
       ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId) },
-    }))
-      items.push(...page);
-    return items;
-  }
-
-  /**
-   * A deck the old service created keys its dos by random UUIDs, so key order is not creation
-   * order. Its dos are read whole and ordered by creation time, to the microsecond the old
-   * service stored, then by key (the old API's order); the cursor carries that position, so a
-   * do created, edited or deleted between two pages makes the next one neither skip nor repeat
-   * a do. Each page reads the whole partition: the old API returned every do at once anyway.
-   */
-  async function listInCreationOrder(
-    caller: Caller,
-    deckId: string,
-    query: { limit: number; cursor?: string | undefined },
-  ): Promise<Page<Do>> {
-    const partition = keys.deckPartition(deckId);
-    const list = `dos-by-creation|${deckId}`;
-    const after =
-      query.cursor === undefined
-        ? undefined
-        : decodeCursor(query.cursor, {
-            list,
-            partitions: [partition],
-            sortKeyPrefix: keys.doPrefix,
-          }).key.SK.slice(keys.doPrefix.length);
-    const [first, ...rest] = await readPartition(deckId);
-    assertCanRead(first?.SK === keys.deckSortKey ? deckFromItem(first) : undefined, caller, policy);
-    const ordered = rest
-      .map((row) => ({ row, position: `${timestampOrderKey(String(row.createdAt))} ${row.SK}` }))
-      .filter((entry) => after === undefined || entry.position > after)
-      .sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
-    const page = ordered.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((entry) => doFromItem(entry.row)),
-      nextCursor:
-        ordered.length > query.limit && last
-          ? encodeCursor({ list, key: { PK: partition, SK: `${keys.doPrefix}${last.position}` } })
-          : null,
-    };
+    })) {
+      for (const row of page) {
+        if (row.SK === keys.deckSortKey) deck = deckFromItem(row);
+        // Any item under a do's key is a do: the old service's have no `type` attribute.
+        else if (String(row.SK).startsWith(keys.doPrefix))
+          dos.push({
+            row,
+            position: positionOfItem(row),
+            doId: String(row.SK).slice(keys.doPrefix.length),
+          });
+      }
+    }
+    return { deck, dos: dos.sort(comparePlaces) };
   }
 
   function assertIds(deckId: string, doId?: string): void {
@@ -185,6 +188,8 @@ export function createDoService(options: ServiceOptions) {
       deckId,
       text: input.text,
       completed: false,
+      // A time key of now: above every position in the deck, so the new do goes last.
+      position: nextTimeKey(),
       dueAt: dueInstant(input.dueAt),
       createdAt: at,
       updatedAt: at,
@@ -260,11 +265,136 @@ export function createDoService(options: ServiceOptions) {
     return versioned(doFromItem(item), doVersionOf(item));
   }
 
+  /**
+   * The cursor carries the place (position, doId) of the last do returned, so the next page
+   * starts after that place whatever moved meanwhile: a do that was not moved is neither
+   * skipped nor repeated.
+   */
+  const listName = (deckId: string) => `dos-by-position|${deckId}`;
+
+  function cursorAfter(deckId: string, cursor: string): { position: string; doId: string } {
+    const { key } = decodeCursor(cursor, {
+      list: listName(deckId),
+      partitions: [keys.deckPartition(deckId)],
+      sortKeyPrefix: keys.doPrefix,
+    });
+    const [position = "", doId = "", ...rest] = key.SK.slice(keys.doPrefix.length).split(" ");
+    if (position === "" || doId === "" || rest.length > 0)
+      throw new AppError("validation_failed", "The cursor is not valid for this list.", {
+        errors: [{ path: "cursor", message: "Invalid cursor" }],
+      });
+    return { position, doId };
+  }
+
+  /**
+   * Where a moved do goes: its new position, or the window of dos (the moved one included) a
+   * rebalance rewrites when no key of at most MAX_POSITION_LENGTH fits between the neighbours.
+   * `others` are the deck's other dos in order; the moved do goes before `others[index]`.
+   */
+  function placeFor(
+    others: Place[],
+    index: number,
+  ): { position: string } | { window: { place: Place | undefined; position: string }[] } {
+    const lo = others[index - 1]?.position ?? "";
+    const hi = others[index]?.position;
+    if (hi === undefined) {
+      // Below the last do: a fresh time key, so the deck's greatest position stays a time key
+      // of the past and the next new do still goes last.
+      const fresh = nextTimeKey();
+      const position = fresh > lo ? fresh : keyBetween(lo, null);
+      if (position !== undefined) return { position };
+    } else {
+      const position = keyBetween(lo, hi);
+      if (position !== undefined) return { position };
+    }
+    // Keys have grown long in this gap (or its neighbours tie): evenly spaced short keys for a
+    // window of dos around it, between the window's outer neighbours. A deck that fits the
+    // window is rewritten whole, between "" and a fresh time key.
+    const sequence: (Place | undefined)[] = [
+      ...others.slice(0, index),
+      undefined,
+      ...others.slice(index),
+    ];
+    const size = Math.min(sequence.length, REBALANCE_WINDOW);
+    const start = Math.max(0, Math.min(index - Math.floor((size - 1) / 2), sequence.length - size));
+    const below = sequence[start - 1]?.position ?? "";
+    const fresh = nextTimeKey();
+    const above = sequence[start + size]?.position ?? (fresh > below ? fresh : null);
+    const fits = above === null || below < above;
+    const positions = fits ? spread(below, above, size) : [];
+    if (!fits || positions.some((position) => position.length > MAX_POSITION_LENGTH))
+      throw new AppError("internal_error", "No room for the do at that place.");
+    return {
+      window: sequence
+        .slice(start, start + size)
+        .map((place, i) => ({ place, position: positions[i] as string })),
+    };
+  }
+
+  /** What a write relying on a do's place must find: the do, at the position it had when read. */
+  function placeCondition(place: Place): {
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  } {
+    const names = { "#position": doNames["#position"] };
+    // A do without a stored position (written before v1.1) is read at its derived one.
+    return typeof place.row.position === "string"
+      ? {
+          ConditionExpression: "attribute_exists(PK) AND #position = :seen",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ":seen": place.position },
+        }
+      : {
+          ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(#position)",
+          ExpressionAttributeNames: names,
+        };
+  }
+
+  /**
+   * A check that a neighbour of the new place is still where it was read: without it, a move
+   * racing a move of its anchor, a delete of it or a rebalance around it would land its key
+   * somewhere else than directly after the anchor. Nothing is written to the neighbour.
+   */
+  function stillPlaced(deckId: string, place: Place): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: table,
+        Key: keys.do(deckId, place.doId),
+        ...placeCondition(place),
+      },
+    };
+  }
+
+  /** A sibling's new position (a rebalance), conditioned on the position it had when read. */
+  function repositioned(deckId: string, place: Place, position: string, at: string): TransactItem {
+    const condition = placeCondition(place);
+    return {
+      Update: {
+        TableName: table,
+        Key: keys.do(deckId, place.doId),
+        UpdateExpression:
+          "SET #position = :position, updatedAt = :now, #version = if_not_exists(#version, :one) + :one",
+        ConditionExpression: condition.ConditionExpression,
+        ExpressionAttributeNames: {
+          ...condition.ExpressionAttributeNames,
+          "#version": doNames["#version"],
+        },
+        ExpressionAttributeValues: {
+          ...condition.ExpressionAttributeValues,
+          ":position": position,
+          ":now": at,
+          ":one": 1,
+        },
+      },
+    };
+  }
+
   return {
     /**
-     * The deck and its dos share a partition and "DECK" sorts before "DO#", so the first page
-     * is one Query that returns the deck (for the access check) followed by its first dos.
-     * Later pages start after a do, so they read the deck alongside, in parallel.
+     * Dos in list order (position, then doId). Each page reads the deck's whole partition in
+     * one Query (the deck first, for the access check) and returns the dos after the cursor's
+     * place.
      */
     async list(
       caller: Caller,
@@ -272,57 +402,24 @@ export function createDoService(options: ServiceOptions) {
       query: { limit: number; cursor?: string | undefined },
     ): Promise<Page<Do>> {
       assertIds(deckId);
-      if (isLegacyId(deckId)) return listInCreationOrder(caller, deckId, query);
-      const partition = keys.deckPartition(deckId);
-      let deck: Deck | undefined;
-      let rows: Record<string, unknown>[];
-      if (query.cursor === undefined) {
-        const out = await send(() =>
-          store.client.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: "PK = :pk",
-              ExpressionAttributeValues: { ":pk": partition },
-              Limit: query.limit + 2,
-              ConsistentRead: true,
-            }),
-          ),
-        );
-        const [first, ...rest] = out.Items ?? [];
-        deck = first?.SK === keys.deckSortKey ? deckFromItem(first) : undefined;
-        rows = rest;
-      } else {
-        const state = decodeCursor(query.cursor, {
-          list: `dos|${deckId}`,
-          partitions: [partition],
-          sortKeyPrefix: keys.doPrefix,
-        });
-        const [deckOut, out] = await Promise.all([
-          read(deckId),
-          send(() =>
-            store.client.send(
-              new QueryCommand({
-                TableName: table,
-                KeyConditionExpression: "PK = :pk AND begins_with(SK, :do)",
-                ExpressionAttributeValues: { ":pk": partition, ":do": keys.doPrefix },
-                ExclusiveStartKey: state.key,
-                Limit: query.limit + 1,
-                ConsistentRead: true,
-              }),
-            ),
-          ),
-        ]);
-        deck = deckOut;
-        rows = out.Items ?? [];
-      }
+      const after = query.cursor === undefined ? undefined : cursorAfter(deckId, query.cursor);
+      const { deck, dos } = await readDeckInOrder(deckId);
       assertCanRead(deck, caller, policy);
-      const page = rows.slice(0, query.limit);
+      const rest =
+        after === undefined ? dos : dos.filter((place) => comparePlaces(place, after) > 0);
+      const page = rest.slice(0, query.limit);
       const last = page.at(-1);
       return {
-        items: page.map(doFromItem),
+        items: page.map((place) => doFromItem(place.row)),
         nextCursor:
-          rows.length > query.limit && last
-            ? encodeCursor({ list: `dos|${deckId}`, key: keyOf(last) as Key })
+          rest.length > query.limit && last
+            ? encodeCursor({
+                list: listName(deckId),
+                key: {
+                  PK: keys.deckPartition(deckId),
+                  SK: `${keys.doPrefix}${last.position} ${last.doId}`,
+                },
+              })
             : null,
       };
     },
@@ -410,7 +507,11 @@ export function createDoService(options: ServiceOptions) {
                 next.dueAt === null ? " REMOVE #dueAt" : ", #dueAt = :dueAt"
               }`,
               ConditionExpression: pinned.ConditionExpression,
-              ExpressionAttributeNames: { ...doNames },
+              ExpressionAttributeNames: {
+                "#version": doNames["#version"],
+                "#text": doNames["#text"],
+                "#dueAt": doNames["#dueAt"],
+              },
               ExpressionAttributeValues: {
                 ...pinned.ExpressionAttributeValues,
                 ":text": next.text,
@@ -434,6 +535,110 @@ export function createDoService(options: ServiceOptions) {
         // apply the change on top of the do as it now is (no version pin, so hot dos do not
         // thrash), then read it back for the response and its ETag.
         if (!Array.isArray(ifMatch)) return updateOnTop(caller, deckId, doId, input);
+      }
+    },
+
+    /**
+     * Puts the do directly after `after` (null: first). Reads the deck's dos in order (one
+     * Query), then writes only the moved do: a key between its new neighbours', its version
+     * and updatedAt bumped, in one transaction with the caller's admission and a check that
+     * both neighbours are still where they were read, pinned on the version read (If-Match:
+     * 412 when that is not the one given). When keys in that gap have grown too long, the same
+     * transaction rewrites a window of dos around it instead (each conditioned on the position
+     * it had when read). A lost race re-reads and retries.
+     */
+    async move(
+      caller: Caller,
+      deckId: string,
+      doId: string,
+      after: string | null,
+      options: { ifMatch?: Precondition | undefined } = {},
+    ): Promise<Do> {
+      assertIds(deckId, doId);
+      if (after === doId)
+        throw new AppError("validation_failed", "A do cannot be moved after itself.", {
+          errors: [{ path: "after", message: "Must not be the moved do itself" }],
+        });
+      const { ifMatch } = options;
+      const missing = new AppError("do_not_found");
+      let pinned = true;
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1) await conflictPause(attempt - 1);
+        const { deck, dos } = await readDeckInOrder(deckId);
+        assertCanRead(deck, caller, policy);
+        const mover = dos.find((place) => place.doId === doId);
+        if (mover === undefined) throw missing;
+        const version = doVersionOf(mover.row);
+        if (!satisfies(ifMatch, version)) throw new AppError("precondition_failed");
+        const others = dos.filter((place) => place !== mover);
+        const anchor = after === null ? -1 : others.findIndex((place) => place.doId === after);
+        if (after !== null && anchor === -1) throw missing;
+        const placed = placeFor(others, anchor + 1);
+        const position =
+          "position" in placed
+            ? placed.position
+            : (placed.window.find((entry) => entry.place === undefined)?.position as string);
+        const at = now();
+        const condition = pinned
+          ? doVersionCondition([version])
+          : { ConditionExpression: "attribute_exists(PK)", ExpressionAttributeValues: {} };
+        const write: TransactItem = {
+          Update: {
+            TableName: table,
+            Key: keys.do(deckId, doId),
+            UpdateExpression: `SET #position = :position, updatedAt = :now, #version = ${
+              pinned ? ":next" : "if_not_exists(#version, :one) + :one"
+            }`,
+            ConditionExpression: condition.ConditionExpression,
+            ExpressionAttributeNames: {
+              "#position": doNames["#position"],
+              "#version": doNames["#version"],
+            },
+            ExpressionAttributeValues: {
+              ...condition.ExpressionAttributeValues,
+              ":position": position,
+              ":now": at,
+              ...(pinned ? { ":next": version + 1 } : { ":one": 1 }),
+            },
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          },
+        };
+        const siblings =
+          "window" in placed
+            ? placed.window.flatMap(({ place, position }) =>
+                place === undefined || place.position === position
+                  ? []
+                  : [repositioned(deckId, place, position, at)],
+              )
+            : [others[anchor], others[anchor + 1]].flatMap((place) =>
+                place === undefined ? [] : [stillPlaced(deckId, place)],
+              );
+        let changed = false;
+        const outcome = await writeAdmitted(
+          deckId,
+          caller,
+          [write, ...siblings],
+          missing,
+          // Changed since the read: with If-Match that is a failed precondition, else retry.
+          (old) => {
+            if (Array.isArray(ifMatch) && !satisfies(ifMatch, doVersionOf(old)))
+              return new AppError("precondition_failed");
+            changed = true;
+            return "retry";
+          },
+        );
+        if (outcome === "written") {
+          if (pinned)
+            return versioned({ ...doFromItem(mover.row), position, updatedAt: at }, version + 1);
+          const item = await readDo(deckId, doId);
+          if (item === undefined) throw missing;
+          return versioned(doFromItem(item), doVersionOf(item));
+        }
+        // Another writer changed this do since the read. Without If-Match the last move wins,
+        // as for a PATCH: the next attempt (from a fresh read, for the neighbours) is no longer
+        // pinned on the do's version, and reads the do back for the response and its ETag.
+        // Pinning every attempt made 32 concurrent moves of one do answer 12 of them with 503.
+        if (changed && !Array.isArray(ifMatch)) pinned = false;
       }
     },
 

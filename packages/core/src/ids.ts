@@ -1,7 +1,7 @@
 /**
  * ULIDs: 48 bits of milliseconds then 80 random bits, in Crockford base32, so string order is
- * creation order (do sort keys rely on it). Monotonic within a process: ids made in the same
- * millisecond increment the random part instead of drawing a new one.
+ * creation order (dos that tie on position are ordered by id). Monotonic within a process: ids
+ * made in the same millisecond increment the random part instead of drawing a new one.
  */
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -12,6 +12,7 @@ export { nameLowerOf } from "./items.ts";
 export * from "./keys.ts";
 export * from "./limits.ts";
 export * from "./model.ts";
+export * from "./positions.ts";
 export * from "./readiness.ts";
 export * from "./service-context.ts";
 export * from "./store.ts";

@@ -2,6 +2,7 @@ import { normalizeEmail } from "./emails.ts";
 import type { Key } from "./keys.ts";
 import { keys } from "./keys.ts";
 import type { Deck, DeckSummary, Do } from "./model.ts";
+import { positionOfItem } from "./positions.ts";
 import { canonicalTimestamp } from "./timestamps.ts";
 
 /** Conversions between domain values and stored items; attribute names live here only. */
@@ -144,7 +145,12 @@ export const doVersionOf = (item: Item): number =>
   typeof item.version === "number" ? item.version : 1;
 
 /** Attribute names a do's conditions and updates use; `text` is a DynamoDB reserved word. */
-export const doNames = { "#version": "version", "#text": "text", "#dueAt": "dueAt" } as const;
+export const doNames = {
+  "#version": "version",
+  "#text": "text",
+  "#dueAt": "dueAt",
+  "#position": "position",
+} as const;
 
 /**
  * A condition that holds while the do is at one of `versions` (and exists); version 1 also
@@ -169,6 +175,8 @@ export function doFromItem(item: Item): Do {
     deckId: String(item.deckId),
     text: String(item.text),
     completed: item.completed === true,
+    // Dos written before v1.1 have none until the migration writes it: the same value, derived.
+    position: positionOfItem(item),
     dueAt: typeof item.dueAt === "string" ? canonicalTimestamp(item.dueAt) : null,
     createdAt: canonicalTimestamp(String(item.createdAt)),
     updatedAt: canonicalTimestamp(String(item.updatedAt)),

@@ -6,6 +6,7 @@ import {
   deckIdOfAccessRow,
   deckItem,
   deckUnchangedCondition,
+  doNames,
   keyOf,
   nameLowerOf,
   ownerAccessKey,
@@ -15,6 +16,7 @@ import {
 import { keys } from "./keys.ts";
 import { limits } from "./limits.ts";
 import type { Deck } from "./model.ts";
+import { isPosition, positionOfItem } from "./positions.ts";
 import type { TransactItem } from "./store.ts";
 import { isStoredTimestamp } from "./timestamps.ts";
 
@@ -136,6 +138,7 @@ export type ChangeKind =
   | "staleRowDeleted"
   | "orphanRowDeleted"
   | "orphanDoDeleted"
+  | "positionWritten"
   | "pendingDeletionListed"
   | "pendingDeletionDeleted";
 
@@ -212,6 +215,29 @@ export function planMigration(snapshot: Snapshot, table: string): Change[] {
       });
     });
   }
+  // Dos without a position (the old service's, DoDeck's before v1.1) get the one reads already
+  // derive from their creation instant, so the API answers the same before and after. Only
+  // where none is stored yet and the do still exists: a do moved meanwhile keeps its place.
+  for (const [deckId, items] of snapshot.dosByDeck) {
+    if (!snapshot.decks.has(deckId)) continue;
+    const unplaced = items.filter((item) => item.position === undefined);
+    for (const batch of chunk(unplaced, limits.maxTransactionActions)) {
+      changes.push({
+        deckId,
+        actions: batch.map((item) => ({
+          Update: {
+            TableName: table,
+            Key: keyOf(item),
+            UpdateExpression: "SET #position = :position",
+            ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(#position)",
+            ExpressionAttributeNames: { "#position": doNames["#position"] },
+            ExpressionAttributeValues: { ":position": positionOfItem(item) },
+          },
+        })),
+        tally: { positionWritten: batch.length },
+      });
+    }
+  }
   const debris = (map: Map<string, Item[]>, kind: ChangeKind) => {
     for (const [deckId, items] of map) {
       if (snapshot.decks.has(deckId)) continue;
@@ -266,7 +292,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
     violations: [],
   };
   const dos: Check = {
-    name: "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
+    name: "do items are well-formed (ids, text, completed, timestamps, position, version and dueAt when present)",
     checked: 0,
     violations: [],
   };
@@ -384,6 +410,9 @@ function doProblems(deckId: string, item: Item): string[] {
   if (item.deckId !== deckId) problems.push("deckId differs from its key");
   if (typeof item.text !== "string") problems.push("no text");
   if (typeof item.completed !== "boolean") problems.push("completed is not a boolean");
+  // Written on every do by DoDeck since v1.1 and by the migration on every older one.
+  if (item.position === undefined) problems.push("no position");
+  else if (!isPosition(item.position)) problems.push("position is not a well-formed key");
   // Dos written before v1.1 (the old service's included) have no version: they are version 1.
   if (item.version !== undefined && !(Number.isInteger(item.version) && Number(item.version) >= 1))
     problems.push("version is not a positive integer");

@@ -101,7 +101,15 @@ export async function applyChange(store: Store, change: Change): Promise<boolean
     return true;
   } catch (error) {
     const reasons = cancellationReasons(error);
-    if (reasons?.some((reason) => reason.Code === "ConditionalCheckFailed")) return false;
+    // A live writer changed an item the change was planned on, or held it at that moment:
+    // either way nothing was written and the next round re-plans from a fresh scan.
+    if (
+      reasons?.some(
+        (reason) =>
+          reason.Code === "ConditionalCheckFailed" || reason.Code === "TransactionConflict",
+      )
+    )
+      return false;
     throw error;
   }
 }

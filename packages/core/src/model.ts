@@ -36,6 +36,8 @@ export type Do = {
   deckId: string;
   text: string;
   completed: boolean;
+  /** Its place in the deck's list: opaque, ordered as a plain string, ties by doId. */
+  position: string;
   /** When the do is due (an instant, rendered in UTC), or null: none set. */
   dueAt: string | null;
   createdAt: string;

@@ -40,9 +40,8 @@ export function canonicalTimestamp(stored: string): string {
   return parsed === undefined ? stored : new Date(parsed.epochMs).toISOString();
 }
 
-/** A fixed-width string whose order is the instants' order, to the microsecond. */
-export function timestampOrderKey(stored: string): string {
+/** Microseconds since the epoch of a stored timestamp; undefined for one neither service wrote. */
+export function timestampMicros(stored: string): number | undefined {
   const parsed = parse(stored);
-  if (parsed === undefined) return "".padStart(17, "9");
-  return `${String(parsed.epochMs).padStart(14, "0")}${String(parsed.micros).padStart(3, "0")}`;
+  return parsed === undefined ? undefined : parsed.epochMs * 1000 + parsed.micros;
 }

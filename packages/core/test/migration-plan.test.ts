@@ -7,6 +7,7 @@ import {
   verifyTable,
   violationCount,
 } from "../src/migration-plan.ts";
+import { comparePlaces, positionOfItem } from "../src/positions.ts";
 
 /** The items a plan puts, as the table would hold them afterwards (debris aside). */
 const writtenItems = (changes: Change[]) =>
@@ -268,6 +269,7 @@ describe("verifyTable: do versions", () => {
       completed: false,
       createdAt: deck.createdAt,
       updatedAt: deck.updatedAt,
+      position: "1",
       ...(version === undefined ? {} : { version }),
     });
     const ownerAccess = {
@@ -310,5 +312,131 @@ describe("verifyTable: do versions", () => {
       `do ${deck.PK} / DO#01HZZZZZZZZZZZZZZZZZZZZZZ4: version is not a positive integer`,
     ]);
     expect(violationCount(verification)).toBe(2);
+  });
+});
+
+describe("planMigration: do positions", () => {
+  const deckItem = writtenItems(planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T));
+  const legacyDo = (doId: string, createdAt: string, extra: Record<string, unknown> = {}) => ({
+    PK: `DECK#${D1}`,
+    SK: `DO#${doId}`,
+    doId,
+    deckId: D1,
+    text: doId,
+    completed: false,
+    createdAt,
+    updatedAt: createdAt,
+    ...extra,
+  });
+  /** The table after the plan's position updates, as DynamoDB would apply them. */
+  const applyPositions = (items: Record<string, unknown>[], changes: Change[]) => {
+    const positions = new Map<string, unknown>();
+    for (const change of changes)
+      for (const action of change.actions)
+        if (action.Update)
+          positions.set(
+            `${action.Update.Key?.PK} ${action.Update.Key?.SK}`,
+            action.Update.ExpressionAttributeValues?.[":position"],
+          );
+    return items.map((item) => {
+      const position = positions.get(`${item.PK} ${item.SK}`);
+      return position === undefined ? item : { ...item, position };
+    });
+  };
+  // The old service's order: by instant to the microsecond, ties in key order.
+  const dos = [
+    legacyDo("c3f9a0b1-0000-4000-8000-000000000003", "2026-11-30T15:54:19.236360+00:00"),
+    legacyDo("a1f9a0b1-0000-4000-8000-000000000001", "2026-11-30T15:54:19.236361+00:00"),
+    legacyDo("b2f9a0b1-0000-4000-8000-000000000002", "2026-11-30T15:54:19.236361+00:00"),
+    legacyDo("d4f9a0b1-0000-4000-8000-000000000004", "2026-11-30T15:54:20+00:00"),
+    // DoDeck before v1.1: milliseconds, no position.
+    legacyDo("01JDZ0000000000000000000AA", "2026-11-30T15:54:20.001Z"),
+  ];
+  const placed = legacyDo("01JDZ0000000000000000000BB", "2026-11-30T15:54:21.000Z", {
+    type: "do",
+    position: "0V",
+    version: 3,
+  });
+
+  it("writes the position reads derive on every do without one, conditioned on its absence, and reproduces the old order", () => {
+    const orphan = { ...legacyDo("e5f9a0b1-0000-4000-8000-000000000005", "x"), PK: `DECK#${D9}` };
+    const table = [...deckItem, ...[...dos].reverse(), placed, orphan];
+    const changes = planMigration(snapshotOf(table), T);
+    const positioning = changes.filter((change) => change.tally.positionWritten);
+    expect(positioning).toHaveLength(1);
+    expect(positioning[0]!.tally).toEqual({ positionWritten: 5 });
+    expect(positioning[0]!.actions[0]).toEqual({
+      Update: {
+        TableName: T,
+        Key: { PK: `DECK#${D1}`, SK: "DO#01JDZ0000000000000000000AA" },
+        UpdateExpression: "SET #position = :position",
+        ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(#position)",
+        ExpressionAttributeNames: { "#position": "position" },
+        ExpressionAttributeValues: { ":position": expect.stringMatching(/^[0-9A-Za-z]+$/) },
+      },
+    });
+    // The orphan is deleted, not positioned; the do that has a position is left alone.
+    expect(changes.map((change) => change.tally)).toEqual([
+      { positionWritten: 5 },
+      { orphanDoDeleted: 1 },
+    ]);
+    const after = applyPositions(
+      table.filter((item) => item !== orphan),
+      changes,
+    );
+    const order = after
+      .filter((item) => String(item.SK).startsWith("DO#"))
+      .sort((a, b) =>
+        comparePlaces(
+          { position: String(a.position), doId: String(a.doId) },
+          { position: String(b.position), doId: String(b.doId) },
+        ),
+      )
+      .map((item) => item.doId);
+    expect(order).toEqual([...dos.map((item) => item.doId), placed.doId]);
+    expect(after.find((item) => item.doId === placed.doId)).toEqual(placed);
+    // Each written position is the one a read derived before the migration.
+    for (const item of table.filter((entry) => entry.PK === `DECK#${D1}` && entry.SK !== "DECK"))
+      expect(after.find((entry) => entry.SK === item.SK)!.position).toBe(positionOfItem(item));
+    expect(planMigration(snapshotOf(after), T)).toEqual([]);
+    expect(violationCount(verifyTable(snapshotOf(after)))).toBe(0);
+  });
+
+  it("batches the positions of a large deck in transactions of at most 100 updates", () => {
+    const many = Array.from({ length: 250 }, (_, i) =>
+      legacyDo(`01JDZ00000000000000000${String(i).padStart(4, "0")}`, "2026-11-30T15:54:20Z"),
+    );
+    const changes = planMigration(snapshotOf([...deckItem, ...many]), T);
+    expect(changes.map((change) => change.actions.length)).toEqual([100, 100, 50]);
+    const after = applyPositions([...deckItem, ...many], changes);
+    expect(planMigration(snapshotOf(after), T)).toEqual([]);
+  });
+});
+
+describe("verifyTable: do positions", () => {
+  const deck = writtenItems(planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T));
+  const aDo = {
+    PK: `DECK#${D1}`,
+    SK: "DO#01JDZ0000000000000000000AA",
+    doId: "01JDZ0000000000000000000AA",
+    deckId: D1,
+    text: "t",
+    completed: false,
+    createdAt: "2026-11-30T15:54:20.001Z",
+    updatedAt: "2026-11-30T15:54:20.001Z",
+  };
+  const violationsFor = (position: unknown) =>
+    verifyTable(snapshotOf([...deck, { ...aDo, position }])).checks.find((check) =>
+      check.name.startsWith("do items"),
+    )!.violations;
+
+  it("passes well-formed positions and flags a missing or malformed one", () => {
+    for (const position of ["1", "0V", "08E0lpVicK", "z".repeat(128)])
+      expect(violationsFor(position), position).toEqual([]);
+    expect(violationsFor(undefined)).toEqual([`do DECK#${D1} / ${aDo.SK}: no position`]);
+    for (const position of ["", "0", "a0", "a b", "a#", "é", 7, "z".repeat(129)])
+      expect(violationsFor(position), String(position)).toEqual([
+        `do DECK#${D1} / ${aDo.SK}: position is not a well-formed key`,
+      ]);
   });
 });

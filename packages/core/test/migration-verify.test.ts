@@ -45,6 +45,7 @@ const aDo: Item = {
   completed: false,
   createdAt: "2026-11-30T15:54:19.236360+00:00",
   updatedAt: "2026-11-30T15:54:19+00:00",
+  position: "0c4XBq8Hnt",
 };
 const healthy = [deck, ownerRow, bobRow, aDo];
 
@@ -79,7 +80,7 @@ describe("verifyTable", () => {
       ["no access row is stale (old name, removed collaborator) or orphaned (deck gone)", 2],
       ["every do belongs to an existing deck", 1],
       [
-        "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
+        "do items are well-formed (ids, text, completed, timestamps, position, version and dueAt when present)",
         1,
       ],
       ["every deck being deleted is listed for the sweeper, and every listing is such a deck", 0],
@@ -148,6 +149,8 @@ describe("verifyTable", () => {
       [{ completed: "yes" }, "completed is not a boolean"],
       [{ createdAt: "2026-11-30" }, "createdAt is not a timestamp"],
       [{ updatedAt: undefined }, "updatedAt is not a timestamp"],
+      [{ position: undefined }, "no position"],
+      [{ position: "0c4X0" }, "position is not a well-formed key"],
     ];
     for (const [change, problem] of cases) {
       const violations = violationsOf([deck, ownerRow, bobRow, { ...aDo, ...change }], "do items");

@@ -21,6 +21,7 @@ import {
   IfNoneMatchHeaders,
   ListDecksQuery,
   ListDosQuery,
+  MoveDoBody,
   RenameDeckBody,
   ShareDeckBody,
   UpdateDoBody,
@@ -149,7 +150,7 @@ export const deckRoutes = {
   listDos: defineRoute({
     method: "get",
     path: "/v1/decks/{deckId}/dos",
-    summary: "List a deck's dos in creation order",
+    summary: "List a deck's dos in order (by position; new dos last)",
     tag: "dos",
     auth: true,
     params: DeckParams,
@@ -193,6 +194,21 @@ export const deckRoutes = {
     body: UpdateDoBody,
     success: { status: 200, description: "The updated do", schema: Do },
     problems: [...opensDeck, "do_not_found", "no_updates_provided", "precondition_failed"],
+    ...conditional,
+    headers: etag,
+  }),
+  moveDo: defineRoute({
+    method: "post",
+    path: "/v1/decks/{deckId}/dos/{doId}/move",
+    summary: "Move a do directly after another one, or to the top",
+    description:
+      "Gives the do a new `position` directly after the `after` do (null: first) and bumps its ETag. Only the moved do is written, except in the rare case where positions in that gap have grown long: then dos next to it get new positions (and ETags) in the same atomic write.",
+    tag: "dos",
+    auth: true,
+    params: DoParams,
+    body: MoveDoBody,
+    success: { status: 200, description: "The moved do", schema: Do },
+    problems: [...opensDeck, "do_not_found", "precondition_failed"],
     ...conditional,
     headers: etag,
   }),
@@ -283,6 +299,13 @@ export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoSe
       const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
       const { deckId, doId } = c.req.valid("param");
       const item = await dos.update(c.var.caller, deckId, doId, c.req.valid("json"), { ifMatch });
+      return c.json(tagged(c, item, "do"), 200);
+    },
+    moveDo: async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid("header")["if-match"]);
+      const { deckId, doId } = c.req.valid("param");
+      const { after } = c.req.valid("json");
+      const item = await dos.move(c.var.caller, deckId, doId, after, { ifMatch });
       return c.json(tagged(c, item, "do"), 200);
     },
     deleteDo: async (c) => {
