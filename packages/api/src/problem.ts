@@ -53,6 +53,7 @@ export const problemCatalogue = {
     title: "Idempotency-Key already used for a different request",
   },
   precondition_failed: { status: 412, title: "Precondition failed" },
+  sync_token_expired: { status: 410, title: "Sync token expired" },
   validation_failed: { status: 422, title: "Validation failed" },
   invalid_json: { status: 400, title: "Malformed JSON body" },
   payload_too_large: { status: 413, title: "Payload too large" },

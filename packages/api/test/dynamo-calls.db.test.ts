@@ -128,14 +128,16 @@ describe("DynamoDB calls per route", () => {
     const full = await createDeck(t, users.owner, "Full");
     await share(t, full, users.friend.email, users.owner);
     for (let i = 0; i < 30; i++) await createDo(t, users.owner, full, `do ${i}`);
-    // 30 dos: two batches of at most 25 deletes, then the deck item with its pending-deletion
-    // entry in a transaction of their own (see purgeDeck()).
+    // 30 dos and 31 change items (the share, each do): three batches of at most 25 deletes,
+    // then the deck item with its pending-deletion entry in a transaction of their own (see
+    // purgeDeck()).
     expect(await callsFor(users.owner, "DELETE", `/v1/decks/${full}`)).toEqual({
       status: 204,
       calls: [
         "GetItem",
         "TransactWriteItems",
         "Query",
+        "BatchWriteItem",
         "BatchWriteItem",
         "BatchWriteItem",
         "TransactWriteItems",

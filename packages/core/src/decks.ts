@@ -61,7 +61,8 @@ const MAX_ATTEMPTS = 8;
 export type DeckService = ReturnType<typeof createDeckService>;
 
 export function createDeckService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
+  const { store, policy, table, now, retention, newId, read, idempotency } =
+    serviceContext(options);
 
   /**
    * Read the deck, plan the write, and apply it in one transaction conditioned on the version
@@ -147,7 +148,7 @@ export function createDeckService(options: ServiceOptions) {
           );
         }
         const at = now();
-        const items = planShare(table, deck, email, at).TransactItems;
+        const items = planShare(table, deck, email, at, retention).TransactItems;
         const shared = sharedDeck(deck, email, at);
         return {
           items,
@@ -180,6 +181,7 @@ export function createDeckService(options: ServiceOptions) {
           updatedAt: at,
           version: 1,
           deleting: false,
+          lastChangeAt: 0,
         };
         const result = versioned(toDeckDetail(deck, caller), deck.version);
         const items = planCreateDeck(table, deck).TransactItems;
@@ -278,7 +280,7 @@ export function createDeckService(options: ServiceOptions) {
           const at = now();
           const renamed = renamedDeck(deck, input.name, at);
           return {
-            items: planRename(table, deck, input.name, at).TransactItems,
+            items: planRename(table, deck, input.name, at, retention).TransactItems,
             result: versioned(toDeckDetail(renamed, caller), renamed.version),
           };
         },
@@ -311,7 +313,7 @@ export function createDeckService(options: ServiceOptions) {
         caller,
         (deck) => {
           if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
-          const items = planUnshare(table, deck, email, now()).TransactItems;
+          const items = planUnshare(table, deck, email, now(), retention).TransactItems;
           return { items, result: undefined };
         },
         options,

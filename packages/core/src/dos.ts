@@ -1,5 +1,13 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
+import {
+  type ChangeRecord,
+  changePut,
+  clockCondition,
+  clockNames,
+  clockSet,
+  nextPosition,
+} from "./changes.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
 import type { Claim, IdempotencyOptions } from "./idempotency.ts";
@@ -12,6 +20,7 @@ import {
   doVersionCondition,
   doVersionOf,
   keyOf,
+  lastChangeOf,
 } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
@@ -27,8 +36,13 @@ import {
 import { timestampOrderKey } from "./timestamps.ts";
 import { type Precondition, satisfies, versioned } from "./versions.ts";
 
-/** Optimistic retries of a do update that lost a race with another writer of the same do. */
+/**
+ * Optimistic retries of a do write that lost a race (another writer of the same do, or a
+ * transaction conflict on the deck item, which every change of the deck updates).
+ */
 const MAX_ATTEMPTS = 8;
+/** Immediate retries at a later position when the deck's clock was ahead of this writer's. */
+const MAX_CLOCK_ROUNDS = 4;
 
 /** The fields a PATCH of a do may change. */
 export type DoChanges = {
@@ -41,69 +55,110 @@ export type DoChanges = {
 export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
+  const { store, policy, table, now, nowMicros, retention, newId, read, idempotency } =
+    serviceContext(options);
+
+  /** The condition that admits the caller to the deck: it exists, is not being deleted, and is theirs or shared with them. */
+  function admission(caller: Caller) {
+    const email = usableEmail(caller, policy);
+    return {
+      expression: `attribute_exists(PK) AND attribute_not_exists(deleting) AND (ownerSub = :sub${
+        email === undefined ? "" : " OR contains(collaborators, :email)"
+      })`,
+      values: { ":sub": caller.sub, ...(email === undefined ? {} : { ":email": email }) },
+    };
+  }
 
   /**
-   * A condition check that admits the caller to the deck inside a write transaction, so the
-   * check and the write are one atomic step: a do cannot land in a deck that was deleted or
-   * unshared a moment before. On failure DynamoDB returns the deck as it was, which tells
-   * 404 from 403 without another read.
+   * The deck item's part of every do change, in the write's own transaction: it admits the
+   * caller (so a do cannot land in a deck deleted or unshared a moment before) and moves the
+   * deck's change clock to `position`, only upwards (changes.ts). On failure DynamoDB returns
+   * the deck as it was, which tells 404 from 403, and a clock that was behind, without another
+   * read.
    */
+  function touch(deckId: string, caller: Caller, position: number): TransactItem {
+    const admitted = admission(caller);
+    return {
+      Update: {
+        TableName: table,
+        Key: keys.deck(deckId),
+        UpdateExpression: `SET ${clockSet}`,
+        ConditionExpression: `${admitted.expression} AND ${clockCondition}`,
+        ExpressionAttributeNames: { ...clockNames },
+        ExpressionAttributeValues: { ...admitted.values, ":position": position },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+    };
+  }
+
+  /** Admission alone, for a transaction that changes nothing (a missing do's 404). */
   function admits(deckId: string, caller: Caller): TransactItem {
-    const email = usableEmail(caller, policy);
+    const admitted = admission(caller);
     return {
       ConditionCheck: {
         TableName: table,
         Key: keys.deck(deckId),
-        ConditionExpression: `attribute_exists(PK) AND attribute_not_exists(deleting) AND (ownerSub = :sub${
-          email === undefined ? "" : " OR contains(collaborators, :email)"
-        })`,
-        ExpressionAttributeValues: {
-          ":sub": caller.sub,
-          ...(email === undefined ? {} : { ":email": email }),
-        },
+        ConditionExpression: admitted.expression,
+        ExpressionAttributeValues: admitted.values,
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
     };
   }
 
   /**
-   * Runs [admits, write]; maps a refusal to the contract by the position that failed. A
-   * refused write is `missing` unless `refused` explains it from the item as it was (the write
-   * asks for ALL_OLD). Returns "conflict" when the transaction lost a race and may be retried.
+   * Runs [touch, write, change item] (or [admits, write] when `change` is undefined); maps a
+   * refusal to the contract by the position that failed. A refused write is `missing` unless
+   * `refused` explains it from the item as it was (the write asks for ALL_OLD). A deck clock
+   * ahead of this writer's (a skewed clock, or a change committed since) is retried at once
+   * just past it. Returns "retry" when the transaction lost a race and may be retried.
    */
   async function writeAdmitted(
     deckId: string,
     caller: Caller,
     write: TransactItem,
+    change: ChangeRecord | undefined,
     missing: AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
-    /** An Idempotency-Key's record for the same transaction (position 2). */
+    /** An Idempotency-Key's record for the same transaction (last). */
     claim?: { item: TransactItem; check: Claim["check"] },
   ): Promise<"written" | "retry"> {
-    const items = [admits(deckId, caller), write, ...(claim ? [claim.item] : [])];
-    try {
-      await transact(store, items);
-      return "written";
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons === undefined) throw mapAwsError(error);
-      claim?.check(items, reasons);
-      if (reasons[0]?.Code === "ConditionalCheckFailed") {
-        assertCanRead(deckFromItem(reasons[0].Item), caller, policy);
-        throw new AppError("deck_not_found");
+    let lastSeen = 0;
+    for (let round = 1; round <= MAX_CLOCK_ROUNDS; round++) {
+      const position = nextPosition(nowMicros(), lastSeen);
+      const items = [
+        change === undefined ? admits(deckId, caller) : touch(deckId, caller, position),
+        write,
+        ...(change === undefined ? [] : [changePut(table, deckId, position, change, retention)]),
+        ...(claim ? [claim.item] : []),
+      ];
+      try {
+        await transact(store, items);
+        return "written";
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons === undefined) throw mapAwsError(error);
+        claim?.check(items, reasons);
+        if (reasons[0]?.Code === "ConditionalCheckFailed") {
+          const item = reasons[0].Item;
+          assertCanRead(deckFromItem(item), caller, policy);
+          // Admitted, so the clock refused: another change took a later position meanwhile.
+          if (item === undefined || change === undefined) throw new AppError("deck_not_found");
+          lastSeen = lastChangeOf(item);
+          continue;
+        }
+        if (reasons[1]?.Code === "ConditionalCheckFailed") {
+          const old = reasons[1].Item;
+          if (old === undefined || refused === undefined) throw missing;
+          const outcome = refused(old);
+          if (outcome === "retry") return "retry";
+          throw outcome;
+        }
+        // Another transaction held one of the items (TransactionConflict): nothing was written.
+        if (reasons.some((reason) => reason.Code === "TransactionConflict")) return "retry";
+        throw mapAwsError(error);
       }
-      if (reasons[1]?.Code === "ConditionalCheckFailed") {
-        const old = reasons[1].Item;
-        if (old === undefined || refused === undefined) throw missing;
-        const outcome = refused(old);
-        if (outcome === "retry") return "retry";
-        throw outcome;
-      }
-      // Another transaction held one of the items (TransactionConflict): nothing was written.
-      if (reasons.some((reason) => reason.Code === "TransactionConflict")) return "retry";
-      throw mapAwsError(error);
     }
+    return "retry";
   }
 
   /** The do's item, read strongly consistent; undefined when it does not exist. */
@@ -118,14 +173,10 @@ export function createDoService(options: ServiceOptions) {
     return out.Item;
   }
 
-  /** Every item of a deck's partition (the deck first, then its dos in key order). */
+  /** The deck item and its dos (the deck first, then its dos in key order; no change items). */
   async function readPartition(deckId: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    for await (const page of queryPages(store, {
-      KeyConditionExpression: "PK = :pk",
-      ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId) },
-    }))
-      items.push(...page);
+    for await (const page of queryPages(store, deckAndDos(deckId))) items.push(...page);
     return items;
   }
 
@@ -200,7 +251,11 @@ export function createDoService(options: ServiceOptions) {
     const clash = new AppError("internal_error", "Generated a do id that already exists.");
     for (let attempt = 1; ; attempt++) {
       const record = claim ? { item: claim.put(result, 1), check: claim.check } : undefined;
-      if ((await writeAdmitted(deckId, caller, put, clash, undefined, record)) === "written") break;
+      const change = { kind: "do.upserted", doId: created.doId, do: created } as const;
+      if (
+        (await writeAdmitted(deckId, caller, put, change, clash, undefined, record)) === "written"
+      )
+        break;
       await conflictPause(attempt);
     }
     return result;
@@ -251,7 +306,16 @@ export function createDoService(options: ServiceOptions) {
       },
     };
     for (let attempt = 1; ; attempt++) {
-      const outcome = await writeAdmitted(deckId, caller, write, new AppError("do_not_found"));
+      // The do as this write leaves it is not known here (other writers' fields may be in it):
+      // the change records the do, and readers take its state as it is when they read.
+      const change = { kind: "do.upserted", doId } as const;
+      const outcome = await writeAdmitted(
+        deckId,
+        caller,
+        write,
+        change,
+        new AppError("do_not_found"),
+      );
       if (outcome === "written") break;
       await conflictPause(attempt);
     }
@@ -281,8 +345,7 @@ export function createDoService(options: ServiceOptions) {
           store.client.send(
             new QueryCommand({
               TableName: table,
-              KeyConditionExpression: "PK = :pk",
-              ExpressionAttributeValues: { ":pk": partition },
+              ...deckAndDos(deckId),
               Limit: query.limit + 2,
               ConsistentRead: true,
             }),
@@ -381,7 +444,7 @@ export function createDoService(options: ServiceOptions) {
               ConditionExpression: "attribute_exists(PK)",
             },
           };
-          await writeAdmitted(deckId, caller, check, missing);
+          await writeAdmitted(deckId, caller, check, undefined, missing);
           continue;
         }
         const version = doVersionOf(stored);
@@ -422,6 +485,7 @@ export function createDoService(options: ServiceOptions) {
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
           },
+          { kind: "do.upserted", doId, do: next },
           missing,
           // Changed since the read: with If-Match that is a failed precondition, else retry.
           (old) =>
@@ -471,12 +535,28 @@ export function createDoService(options: ServiceOptions) {
           deckId,
           caller,
           write,
+          { kind: "do.deleted", doId },
           new AppError("do_not_found"),
           () => new AppError("precondition_failed"),
         );
         if (outcome === "written") return;
         await conflictPause(attempt);
       }
+    },
+  };
+}
+
+/**
+ * The key condition of the deck item and its dos, which sort first in the deck's partition
+ * ("DECK" < "DO#…" < "FEED#…"): the change feed's items are never read as dos.
+ */
+export function deckAndDos(deckId: string) {
+  return {
+    KeyConditionExpression: "PK = :pk AND SK BETWEEN :deck AND :dosEnd",
+    ExpressionAttributeValues: {
+      ":pk": keys.deckPartition(deckId),
+      ":deck": keys.deckSortKey,
+      ":dosEnd": keys.dosEnd,
     },
   };
 }

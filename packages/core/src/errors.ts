@@ -19,6 +19,7 @@ export interface ErrorCodes {
   no_updates_provided: true;
   precondition_failed: true;
   idempotency_key_reused: true;
+  sync_token_expired: true;
   validation_failed: true;
   service_unavailable: true;
   internal_error: true;
@@ -40,6 +41,7 @@ export const domainErrorCodes = [
   "no_updates_provided",
   "precondition_failed",
   "idempotency_key_reused",
+  "sync_token_expired",
   "validation_failed",
   "service_unavailable",
   "internal_error",

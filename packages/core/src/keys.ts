@@ -4,6 +4,15 @@ export type Key = { PK: string; SK: string };
 const DECK_SK = "DECK";
 const DO_PREFIX = "DO#";
 /**
+ * A deck's change feed lives in its partition, after its dos: "DECK" < "DO#…" < "FEED#…", so
+ * the Query that reads the deck and its first dos never meets a change item.
+ */
+const FEED_PREFIX = "FEED#";
+/** Sorts after every `DO#…` key and before `FEED#`: the exclusive upper bound of a deck's dos. */
+const DOS_END = "DO$";
+/** Change positions are microseconds since the epoch, zero-padded so key order is their order. */
+const POSITION_DIGITS = 16;
+/**
  * Decks being deleted are listed in one known partition, so the sweeper finds interrupted
  * deletes with a Query instead of a table scan (docs/data-model.md says why not an index).
  */
@@ -15,6 +24,15 @@ export const keys = {
   do: (deckId: string, doId: string): Key => ({ PK: `DECK#${deckId}`, SK: `${DO_PREFIX}${doId}` }),
   deckPartition: (deckId: string): string => `DECK#${deckId}`,
   doPrefix: DO_PREFIX,
+  dosEnd: DOS_END,
+  /** A change of the deck or one of its dos, at its position in the deck's commit order. */
+  change: (deckId: string, position: number): Key => ({
+    PK: `DECK#${deckId}`,
+    SK: keys.changeSortKey(position),
+  }),
+  changeSortKey: (position: number): string =>
+    `${FEED_PREFIX}${String(position).padStart(POSITION_DIGITS, "0")}`,
+  changePrefix: FEED_PREFIX,
   deckSortKey: DECK_SK,
   ownerAccess: (ownerSub: string, nameLower: string, deckId: string): Key => ({
     PK: keys.ownerPartition(ownerSub),

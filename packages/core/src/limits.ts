@@ -2,7 +2,8 @@
  * Domain limits (the request body size is a transport concern: packages/api/src/limits.ts).
  * The collaborator bound comes from DynamoDB's 100-action transaction cap: a rename that
  * changes the lower-cased name rewrites the deck, deletes and puts the owner's access row,
- * and deletes and puts each collaborator's row: 3 + 2 × n ≤ 100, so n ≤ 48.
+ * deletes and puts each collaborator's row, and puts its change-feed item: 4 + 2 × n ≤ 100, so
+ * n ≤ 48.
  */
 export const limits = {
   deckName: { min: 1, max: 120 },

@@ -338,7 +338,7 @@ export function verifyTable(snapshot: Snapshot): Verification {
     checks: [layout, rows, strays, orphans, dos, sweepable],
     warnings: [
       {
-        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 97 collaborators also deletes, beyond 98 unshares) answer 409 collaborator_limit until the owner removes collaborators`,
+        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 97 collaborators also deletes and unshares) answer 409 collaborator_limit until the owner removes collaborators`,
         items: overBound,
       },
       {

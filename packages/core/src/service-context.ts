@@ -1,4 +1,5 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { defaultChangeRetentionSeconds, microsOf } from "./changes.ts";
 import { createIdempotency } from "./idempotency.ts";
 import { createUlidGenerator, type IdGenerator, isItemId } from "./ids.ts";
 import { deckFromItem } from "./items.ts";
@@ -11,6 +12,8 @@ export type ServiceOptions = {
   policy: AccessPolicy;
   now?: () => Date;
   newId?: IdGenerator;
+  /** How long the change feed keeps changes (seconds); 7 days by default. */
+  changeRetentionSeconds?: number;
 };
 
 /** What the deck and do services derive from their options, defined once. */
@@ -22,6 +25,9 @@ export function serviceContext(options: ServiceOptions) {
     policy: options.policy,
     table: options.store.tableName,
     now,
+    /** The writer's clock in microseconds, where a change's position starts (changes.ts). */
+    nowMicros: () => microsOf(clock()),
+    retention: options.changeRetentionSeconds ?? defaultChangeRetentionSeconds,
     idempotency: createIdempotency(options.store, now),
     newId: options.newId ?? createUlidGenerator(),
     read: (deckId: string) => readDeck(options.store, deckId),
