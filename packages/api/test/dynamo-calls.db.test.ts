@@ -270,6 +270,39 @@ describe("DynamoDB calls per route", () => {
     });
   });
 
+  it("GET changes: full sync one Query (deck and dos); a delta GetItem then Query, or GetItem alone when nothing changed", async () => {
+    const deckId = await createDeck(t, users.owner, "Feed");
+    for (let i = 0; i < 3; i++) await createDo(t, users.owner, deckId, `do ${i}`);
+    const path = `/v1/decks/${deckId}/changes`;
+    const full = await counted(t, () => t.call(users.owner, "GET", path));
+    expect({ status: full.reply.status, calls: full.calls }).toEqual({
+      status: 200,
+      calls: ["Query"],
+    });
+    const since = full.reply.body.nextSince;
+    expect(await callsFor(users.owner, "GET", `${path}?since=${since}`)).toEqual({
+      status: 200,
+      calls: ["GetItem"],
+    });
+    await createDo(t, users.owner, deckId, "one more");
+    expect(await callsFor(users.owner, "GET", `${path}?since=${since}`)).toEqual({
+      status: 200,
+      calls: ["GetItem", "Query"],
+    });
+    // A full sync's later pages read the deck and the next dos in parallel.
+    const first = await t.call(users.owner, "GET", `${path}?limit=2`);
+    const next = await callsFor(
+      users.owner,
+      "GET",
+      `${path}?limit=2&since=${first.body.nextSince}`,
+    );
+    expect({ ...next, calls: next.calls.sort() }).toEqual({
+      status: 200,
+      calls: ["GetItem", "Query"],
+    });
+    expect(await callsFor(users.stranger, "GET", path)).toEqual({ status: 404, calls: ["Query"] });
+  });
+
   it("health and documents: /healthz and /openapi.json read nothing, /readyz one GetItem", async () => {
     expect(await callsFor(null, "GET", "/healthz")).toEqual({ status: 200, calls: [] });
     expect(await callsFor(null, "GET", "/openapi.json")).toEqual({ status: 200, calls: [] });

@@ -79,7 +79,10 @@ export function createChangeService(options: ServiceOptions) {
     };
   }
 
-  /** A later page of a full sync: the dos after the token's cursor, the deck read alongside. */
+  /**
+   * A later page of a full sync: the dos after the token's cursor, the deck read alongside (for
+   * access, and to tell whether changes are waiting once the last do is sent).
+   */
   async function fullSyncAfter(
     caller: Caller,
     deckId: string,
@@ -102,18 +105,27 @@ export function createChangeService(options: ServiceOptions) {
         ),
       ),
     ]);
-    assertUsable(token, assertCanRead(deck, caller, policy), now);
+    const current = assertCanRead(deck, caller, policy);
+    assertUsable(token, current, now);
     const rows = out.Items ?? [];
     const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    // The position and horizon stay those of the first page: changes after it come as deltas.
+    const last = page.at(-1);
+    const changes = page.map((row): Change => ({ type: "do.upserted", do: doFromItem(row) }));
+    // The position stays that of the first page: what changed after it comes as deltas.
     const next: SyncToken = { deckId, position: token.position, horizon: token.horizon };
+    if (rows.length > limit && last !== undefined)
+      return {
+        changes,
+        nextSince: encodeSyncToken({ ...next, after: String(last.SK) }),
+        hasMore: true,
+      };
+    // The last page. Changes committed since the first are already waiting: say so, so the
+    // client asks at once; with none, the client is current as of this read.
+    const waiting = current.lastChangeAt > token.position;
     return {
-      changes: page.map((row): Change => ({ type: "do.upserted", do: doFromItem(row) })),
-      nextSince: encodeSyncToken(
-        hasMore ? { ...next, after: String(page.at(-1)?.SK ?? token.after) } : next,
-      ),
-      hasMore,
+      changes,
+      nextSince: encodeSyncToken(waiting ? next : { ...next, horizon: now }),
+      hasMore: waiting,
     };
   }
 
