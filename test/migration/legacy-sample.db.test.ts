@@ -74,6 +74,45 @@ describe("migrating the old service's table (recorded sample)", () => {
     });
   }
 
+  it("serves every migrated deck in a full sync (the deck and each do), then an empty delta", async () => {
+    let synced = 0;
+    for (const user of Object.values(fixture.users)) {
+      const caller = tokenUser(user);
+      for (const deck of user.decks) {
+        if (deck.detail.status !== 200) continue;
+        const path = `/v1/decks/${deck.deckId}`;
+        const changes: { type: string; deck?: unknown; do?: { doId: string } }[] = [];
+        let since = "";
+        for (let more = true; more; ) {
+          const reply = await app.call(caller, "GET", `${path}/changes?limit=100${since}`);
+          expect(reply.status, `${deck.ref}: ${JSON.stringify(reply.body)}`).toBe(200);
+          changes.push(...reply.body.changes);
+          since = `&since=${reply.body.nextSince}`;
+          more = reply.body.hasMore;
+        }
+        expect(changes[0]).toEqual({
+          type: "deck.updated",
+          deck: (await app.call(caller, "GET", path)).body,
+        });
+        const dos = (await getAll(app, caller, `${path}/dos`)).body as {
+          items: { doId: string }[];
+        };
+        const byId = (items: { doId: string }[]) =>
+          Object.fromEntries(items.map((item) => [item.doId, item]));
+        expect(byId(changes.slice(1).map((change) => change.do!)), `${deck.ref}`).toEqual(
+          byId(dos.items),
+        );
+        const idle = await app.call(caller, "GET", `${path}/changes?${since.slice(1)}`);
+        expect({ status: idle.status, changes: idle.body.changes }).toEqual({
+          status: 200,
+          changes: [],
+        });
+        synced++;
+      }
+    }
+    expect(synced).toBeGreaterThan(0);
+  });
+
   it("answers the recorded probes (deleted, unknown and non-member reads)", async () => {
     for (const probe of fixture.probes) {
       const user = fixture.users[probe.user];

@@ -7,6 +7,7 @@ import {
   deckItem,
   deckUnchangedCondition,
   keyOf,
+  lastChangeOf,
   nameLowerOf,
   ownerAccessKey,
   pendingDeletionFromItem,
@@ -34,6 +35,7 @@ export type ItemKind =
   | "pendingDeletion"
   | "marker"
   | "idempotency"
+  | "change"
   | "other";
 
 const DECK_PARTITION = keys.deckPartition("");
@@ -46,6 +48,8 @@ export function kindOf(item: Item): ItemKind {
   if (pk.startsWith(DECK_PARTITION)) {
     if (sk === keys.deckSortKey) return "deck";
     if (sk.startsWith(keys.doPrefix)) return "do";
+    // The deck's change feed (DoDeck v1.1): expires by TTL, goes with its deck.
+    if (sk.startsWith(keys.changePrefix)) return "change";
     return "other";
   }
   if (pk.startsWith(OWNER_PARTITION)) return "ownerRow";
@@ -61,6 +65,8 @@ export function kindOf(item: Item): ItemKind {
 export type Snapshot = {
   decks: Map<string, Item>;
   dosByDeck: Map<string, Item[]>;
+  /** Change-feed items, by deck. */
+  changesByDeck: Map<string, Item[]>;
   rowsByDeck: Map<string, Item[]>;
   /** The sweeper's entries (keys.pendingDeletion), by the deck they point at. */
   pendingDeletions: Map<string, Item>;
@@ -72,6 +78,7 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
   const snapshot: Snapshot = {
     decks: new Map(),
     dosByDeck: new Map(),
+    changesByDeck: new Map(),
     rowsByDeck: new Map(),
     pendingDeletions: new Map(),
     other: [],
@@ -83,6 +90,7 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
       pendingDeletion: 0,
       marker: 0,
       idempotency: 0,
+      change: 0,
       other: 0,
     },
   };
@@ -96,6 +104,7 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     snapshot.counts[kind]++;
     if (kind === "deck") snapshot.decks.set(partitionId(item), item);
     else if (kind === "do") push(snapshot.dosByDeck, partitionId(item), item);
+    else if (kind === "change") push(snapshot.changesByDeck, partitionId(item), item);
     else if (kind === "other") snapshot.other.push(item);
     else if (kind === "marker" || kind === "idempotency") continue;
     else if (kind === "pendingDeletion")
@@ -136,6 +145,7 @@ export type ChangeKind =
   | "staleRowDeleted"
   | "orphanRowDeleted"
   | "orphanDoDeleted"
+  | "orphanChangeDeleted"
   | "pendingDeletionListed"
   | "pendingDeletionDeleted";
 
@@ -235,6 +245,7 @@ export function planMigration(snapshot: Snapshot, table: string): Change[] {
   };
   debris(snapshot.rowsByDeck, "orphanRowDeleted");
   debris(snapshot.dosByDeck, "orphanDoDeleted");
+  debris(snapshot.changesByDeck, "orphanChangeDeleted");
   const entries = new Map([...snapshot.pendingDeletions].map(([id, item]) => [id, [item]]));
   debris(entries, "pendingDeletionDeleted");
   return changes;
@@ -267,6 +278,11 @@ export function verifyTable(snapshot: Snapshot): Verification {
   };
   const dos: Check = {
     name: "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
+    checked: 0,
+    violations: [],
+  };
+  const feed: Check = {
+    name: "every change-feed item belongs to an existing deck, at a position no later than the deck's lastChangeAt",
     checked: 0,
     violations: [],
   };
@@ -333,9 +349,23 @@ export function verifyTable(snapshot: Snapshot): Verification {
       if (item.text === "") emptyTexts.push(String(item.doId));
     }
   }
+  for (const [deckId, list] of snapshot.changesByDeck) {
+    const raw = snapshot.decks.get(deckId);
+    const last = raw === undefined ? undefined : lastChangeOf(raw);
+    for (const item of list) {
+      feed.checked++;
+      const position = item.position;
+      if (last === undefined) feed.violations.push(`change ${describeKey(item)} (orphan)`);
+      else if (typeof position !== "number" || keys.changeSortKey(position) !== item.SK)
+        feed.violations.push(`change ${describeKey(item)}: position differs from its key`);
+      // A change after the deck's clock would be skipped by every reader.
+      else if (position > last)
+        feed.violations.push(`change ${describeKey(item)}: after the deck's lastChangeAt`);
+    }
+  }
   return {
     counts: snapshot.counts,
-    checks: [layout, rows, strays, orphans, dos, sweepable],
+    checks: [layout, rows, strays, orphans, dos, feed, sweepable],
     warnings: [
       {
         name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 97 collaborators also deletes and unshares) answer 409 collaborator_limit until the owner removes collaborators`,
@@ -366,6 +396,11 @@ function deckLayoutProblems(deckId: string, raw: Item): string[] {
   if (typeof raw.name !== "string" || raw.name.length === 0) problems.push("no name");
   else if (raw.nameLower !== nameLowerOf(raw.name)) problems.push("nameLower differs from name");
   if (typeof raw.ownerSub !== "string" || raw.ownerSub.length === 0) problems.push("no ownerSub");
+  if (
+    raw.lastChangeAt !== undefined &&
+    !(Number.isSafeInteger(raw.lastChangeAt) && Number(raw.lastChangeAt) > 0)
+  )
+    problems.push("lastChangeAt is not a positive integer");
   const collaborators = raw.collaborators;
   if (collaborators !== undefined && !(collaborators instanceof Set && collaborators.size > 0))
     problems.push("collaborators is not a non-empty string set");

@@ -44,8 +44,13 @@ describe("planMigration", () => {
   it("rewrites a legacy deck's rows under a check of the deck as read, then the deck itself", () => {
     const changes = planMigration(snapshotOf([legacyDeck, ownerRow, bobRow]), T);
     const unchanged = {
-      ConditionExpression: "attribute_not_exists(#version) AND #updatedAt = :seenUpdatedAt",
-      ExpressionAttributeNames: { "#version": "version", "#updatedAt": "updatedAt" },
+      ConditionExpression:
+        "attribute_not_exists(#version) AND #updatedAt = :seenUpdatedAt AND attribute_not_exists(#lastChangeAt)",
+      ExpressionAttributeNames: {
+        "#version": "version",
+        "#lastChangeAt": "lastChangeAt",
+        "#updatedAt": "updatedAt",
+      },
       ExpressionAttributeValues: { ":seenUpdatedAt": legacyDeck.updatedAt },
     };
     const row = (PK: string) => ({
@@ -109,8 +114,9 @@ describe("planMigration", () => {
             ConditionCheck: {
               TableName: T,
               Key: { PK: `DECK#${D1}`, SK: "DECK" },
-              ConditionExpression: "#version = :seenVersion",
-              ExpressionAttributeNames: { "#version": "version" },
+              ConditionExpression:
+                "#version = :seenVersion AND attribute_not_exists(#lastChangeAt)",
+              ExpressionAttributeNames: { "#version": "version", "#lastChangeAt": "lastChangeAt" },
               ExpressionAttributeValues: { ":seenVersion": 1 },
             },
           },
@@ -198,8 +204,9 @@ describe("planMigration", () => {
             ConditionCheck: {
               TableName: T,
               Key: { PK: `DECK#${D2}`, SK: "DECK" },
-              ConditionExpression: "#version = :seenVersion",
-              ExpressionAttributeNames: { "#version": "version" },
+              ConditionExpression:
+                "#version = :seenVersion AND attribute_not_exists(#lastChangeAt)",
+              ExpressionAttributeNames: { "#version": "version", "#lastChangeAt": "lastChangeAt" },
               ExpressionAttributeValues: { ":seenVersion": 4 },
             },
           },

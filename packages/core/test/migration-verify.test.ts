@@ -71,6 +71,7 @@ describe("verifyTable", () => {
       marker: 1,
       pendingDeletion: 0,
       idempotency: 0,
+      change: 0,
       other: 0,
     });
     expect(verification.checks.map((check) => [check.name, check.checked])).toEqual([
@@ -81,6 +82,10 @@ describe("verifyTable", () => {
       [
         "do items are well-formed (ids, text, completed, timestamps, version and dueAt when present)",
         1,
+      ],
+      [
+        "every change-feed item belongs to an existing deck, at a position no later than the deck's lastChangeAt",
+        0,
       ],
       ["every deck being deleted is listed for the sweeper, and every listing is such a deck", 0],
     ]);
@@ -104,10 +109,57 @@ describe("verifyTable", () => {
     ["empty set", { collaborators: new Set() }, "collaborators is not a non-empty string set"],
     ["createdAt", { createdAt: "yesterday" }, "createdAt is not a timestamp"],
     ["updatedAt", { updatedAt: 5 }, "updatedAt is not a timestamp"],
+    ["lastChangeAt", { lastChangeAt: "soon" }, "lastChangeAt is not a positive integer"],
+    ["lastChangeAt 0", { lastChangeAt: 0 }, "lastChangeAt is not a positive integer"],
   ])("flags a deck whose %s is wrong", (_, change, problem) => {
     const violations = violationsOf([{ ...deck, ...change }, ownerRow, bobRow], "deck items");
     expect(violations).toHaveLength(1);
     expect(violations[0]).toContain(problem);
+  });
+
+  it("classifies change-feed items, checks them against their deck's clock, and deletes orphans", () => {
+    const at = 1_796_000_000_000_000;
+    const change = (position: number, deckId = D): Item => ({
+      ...keys.change(deckId, position),
+      type: "change",
+      deckId,
+      position,
+      change: "do.deleted",
+      doId: X,
+      retainUntil: position + 1,
+      expiresAt: 1,
+    });
+    expect(kindOf(change(at))).toBe("change");
+    const clocked = { ...deck, lastChangeAt: at };
+    const table = [clocked, ownerRow, bobRow, aDo, change(at - 5), change(at)];
+    expect(violationCount(verifyTable(snapshotOf(table)))).toBe(0);
+    expect(planMigration(snapshotOf(table), "T")).toEqual([]);
+    expect(violationsOf([...table, change(at + 1)], "every change-feed item")).toEqual([
+      `change DECK#${D} / ${keys.changeSortKey(at + 1)}: after the deck's lastChangeAt`,
+    ]);
+    expect(
+      violationsOf([...table, { ...change(at - 9), position: at - 8 }], "every change-feed item"),
+    ).toEqual([`change DECK#${D} / ${keys.changeSortKey(at - 9)}: position differs from its key`]);
+    const orphan = change(at, O);
+    expect(violationsOf([...table, orphan], "every change-feed item")).toEqual([
+      `change DECK#${O} / ${keys.changeSortKey(at)} (orphan)`,
+    ]);
+    expect(planMigration(snapshotOf([...table, orphan]), "T")).toEqual([
+      {
+        deckId: O,
+        actions: [
+          { Delete: { TableName: "T", Key: keys.change(O, at) } },
+          {
+            ConditionCheck: {
+              TableName: "T",
+              Key: keys.deck(O),
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+        ],
+        tally: { orphanChangeDeleted: 1 },
+      },
+    ]);
   });
 
   it("flags a deck id that neither service could have minted", () => {
@@ -194,7 +246,9 @@ describe("planMigration on DoDeck's own decks", () => {
     const [change] = planMigration(snapshotOf([drifted, ownerRow, bobRow]), "T");
     expect(change?.actions).toHaveLength(1);
     expect(change?.actions[0]?.Put?.Item).toMatchObject({ nameLower: "groceries", version: 4 });
-    expect(change?.actions[0]?.Put?.ConditionExpression).toBe("#version = :seenVersion");
+    expect(change?.actions[0]?.Put?.ConditionExpression).toBe(
+      "#version = :seenVersion AND attribute_not_exists(#lastChangeAt)",
+    );
     // A deleting deck's item is left alone; the migration only lists it for the sweeper.
     const [listed, ...rest] = planMigration(snapshotOf([{ ...deck, deleting: true }]), "T");
     expect(rest).toEqual([]);
