@@ -247,7 +247,7 @@ describe("PATCH /v1/decks/{deckId}", () => {
     expect(read.body.ownerSub).toBe(users.owner.sub);
   });
 
-  it("renames a deck shared with the maximum number of collaborators (one 99-action transaction)", async () => {
+  it("renames a deck shared with the maximum number of collaborators (one 100-action transaction: the rows and the change item)", async () => {
     const other = await createTestApp();
     const deckId = await createDeck(other, users.owner, "crowded");
     for (let i = 0; i < 48; i++) await share(other, deckId, `c${i}@example.com`, users.owner);
