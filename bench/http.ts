@@ -208,6 +208,20 @@ async function main(): Promise<void> {
       auth: true,
     },
     {
+      name: "GET /v1/decks/{id}/changes (full sync, 50 dos)",
+      server: "api",
+      method: "GET",
+      path: `/v1/decks/${seed.syncDeckId}/changes?limit=100`,
+      auth: true,
+    },
+    {
+      name: "GET /v1/decks/{id}/changes?since= (1 change)",
+      server: "api",
+      method: "GET",
+      path: `/v1/decks/${seed.syncDeckId}/changes?since=${seed.oneChangeAgo}`,
+      auth: true,
+    },
+    {
       name: "POST /v1/decks/{id}/dos",
       server: "api",
       method: "POST",
@@ -311,7 +325,7 @@ async function main(): Promise<void> {
     warmupSeconds: WARMUP_S,
     connections: CONNECTIONS,
     machine,
-    seed: { ...SEED, deckId: seed.deckId, doId: seed.doId },
+    seed: { ...SEED, deckId: seed.deckId, doId: seed.doId, syncDeckId: seed.syncDeckId },
     apiPeakRssMb: await peakRssMb(api.pid),
     floorPeakRssMb: await peakRssMb(floor.pid),
     rows,
@@ -425,8 +439,11 @@ async function seedThroughApi(base: string, token: string) {
   const call = async (method: string, path: string, body: unknown, expected: number) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(5_000),
     });
     const text = await response.text();
@@ -452,7 +469,22 @@ async function seedThroughApi(base: string, token: string) {
     const created = await call("POST", `/v1/decks/${deckId}/dos`, { text: `Seeded do ${i}` }, 201);
     doIds.push(String(created.doId));
   }
-  return { deckId, doId: doIds[0]! };
+  // The feed's deck: as many dos, never written while measured (the POST target writes to the
+  // first deck), and a token taken one change before its last, so each delta answers 1 change.
+  const syncDeckId = deckIds[1]!;
+  const syncDoIds: string[] = [];
+  for (let i = 1; i <= SEED.dos; i++) {
+    const created = await call(
+      "POST",
+      `/v1/decks/${syncDeckId}/dos`,
+      { text: `Synced do ${i}` },
+      201,
+    );
+    syncDoIds.push(String(created.doId));
+  }
+  const full = await call("GET", `/v1/decks/${syncDeckId}/changes?limit=100`, undefined, 200);
+  await call("PATCH", `/v1/decks/${syncDeckId}/dos/${syncDoIds[0]}`, { completed: true }, 200);
+  return { deckId, doId: doIds[0]!, syncDeckId, oneChangeAgo: String(full.nextSince) };
 }
 
 /** Spawns `node <args>` (stdout/stderr to `logFd`), waits until `readyUrl` answers 200. */
