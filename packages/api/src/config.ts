@@ -1,4 +1,4 @@
-import { defaultChangeRetentionSeconds, defaultTableName } from "@dodeck/core";
+import { defaultChangeRetentionSeconds, defaultTableName, limits, type Quotas } from "@dodeck/core";
 import * as z from "zod";
 
 /**
@@ -41,6 +41,13 @@ const ConfigSchema = z.object({
     .min(1)
     .max(366 * 24 * 60 * 60)
     .default(defaultChangeRetentionSeconds),
+  MAX_DECKS_PER_OWNER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(limits.quotas.decksPerOwner),
+  MAX_DOS_PER_DECK: z.coerce.number().int().min(1).max(1_000_000).default(limits.quotas.dosPerDeck),
 });
 
 export type Environment = "local" | "dev" | "staging" | "prod";
@@ -58,6 +65,8 @@ export type Config = {
   port: number;
   /** How long a deck's change feed keeps changes, so how old a sync token may be (seconds). */
   changeRetentionSeconds: number;
+  /** Decks per owner, dos per deck (409 deck_limit, do_limit beyond). */
+  quotas: Quotas;
 };
 
 export class ConfigError extends Error {
@@ -112,5 +121,6 @@ export function parseConfig(env: Record<string, string | undefined>, version = "
     logLevel: value.LOG_LEVEL,
     port: value.PORT,
     changeRetentionSeconds: value.CHANGE_RETENTION_SECONDS,
+    quotas: { decksPerOwner: value.MAX_DECKS_PER_OWNER, dosPerDeck: value.MAX_DOS_PER_DECK },
   };
 }

@@ -73,6 +73,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     store,
     policy: { requireEmailVerified: config.requireEmailVerified },
     changeRetentionSeconds: config.changeRetentionSeconds,
+    quotas: config.quotas,
     ...(overrides.now ? { now: overrides.now } : {}),
   };
   const log = overrides.log ?? createLogger(config.logLevel);

@@ -46,6 +46,8 @@ export const problemCatalogue = {
   collaborator_exists: { status: 409, title: "Collaborator already added" },
   collaborator_not_found: { status: 404, title: "Collaborator not found" },
   collaborator_limit: { status: 409, title: "Collaborator limit reached" },
+  deck_limit: { status: 409, title: "Deck limit reached" },
+  do_limit: { status: 409, title: "Do limit reached" },
   cannot_add_self: { status: 400, title: "Cannot add yourself as a collaborator" },
   no_updates_provided: { status: 400, title: "No updates provided" },
   idempotency_key_reused: {

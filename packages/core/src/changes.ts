@@ -109,6 +109,7 @@ export function storedChangeOf(item: Record<string, unknown>): StoredChange {
           version: 0,
           deleting: false,
           lastChangeAt: position,
+          doCount: 0,
         },
       },
     };

@@ -13,9 +13,11 @@ import {
   deckItem,
   nameLowerOf,
   ownerAccessKey,
+  ownerCountNames,
   pendingDeletionItem,
 } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
+import { limits } from "./limits.ts";
 import type { Deck } from "./model.ts";
 import type { TransactItem } from "./store.ts";
 
@@ -122,8 +124,46 @@ function rowCountUpdate(table: string, key: Key, count: number): TransactItem {
   };
 }
 
-/** A new deck and its owner's access row; the deck id must not exist yet. */
-export function planCreateDeck(table: string, deck: Deck): TransactWritePlan {
+/**
+ * The owner's deck counter moved by one: up only below the quota (position 2 of a create,
+ * whose refusal there is 409 deck_limit, told by the counter as it was), down on a delete.
+ */
+function ownerCountUpdate(table: string, ownerSub: string, by: 1 | -1, max: number): TransactItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: keys.ownerCount(ownerSub),
+      UpdateExpression: "SET #type = :type, #ownerSub = :ownerSub ADD #deckCount :by",
+      ...(by === 1
+        ? {
+            ConditionExpression: "attribute_not_exists(#deckCount) OR #deckCount < :max",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }
+        : {}),
+      ExpressionAttributeNames: {
+        "#type": "type",
+        "#ownerSub": "ownerSub",
+        "#deckCount": ownerCountNames.deckCount,
+      },
+      ExpressionAttributeValues: {
+        ":type": "ownerCount",
+        ":ownerSub": ownerSub,
+        ":by": by,
+        ...(by === 1 ? { ":max": max } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A new deck, its owner's access row, and the owner's deck counter (below the quota); the deck
+ * id must not exist yet.
+ */
+export function planCreateDeck(
+  table: string,
+  deck: Deck,
+  decksPerOwner: number = limits.quotas.decksPerOwner,
+): TransactWritePlan {
   return {
     TransactItems: [
       {
@@ -134,6 +174,7 @@ export function planCreateDeck(table: string, deck: Deck): TransactWritePlan {
         },
       },
       { Put: { TableName: table, Item: accessItem(ownerAccessKey(deck), deck, 0) } },
+      ownerCountUpdate(table, deck.ownerSub, 1, decksPerOwner),
     ],
   };
 }
@@ -267,7 +308,8 @@ export function planUnshare(
 
 /**
  * The first phase of a delete: mark the deck `deleting` (from then on it is gone for the API
- * and no do can be created in it), remove every access row, and list the deck as a pending
+ * and no do can be created in it), remove every access row, take the deck off its owner's
+ * count, and list the deck as a pending
  * deletion (last, so the positions before it stay those of the other plans), in one
  * transaction: a marked deck is always findable by the sweeper.
  */
@@ -279,6 +321,8 @@ export function planDeleteMark(table: string, deck: Deck, at: string): TransactW
       ...deck.collaborators.map((email) => ({
         Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
       })),
+      // The deck no longer counts against its owner's quota from this moment.
+      ownerCountUpdate(table, deck.ownerSub, -1, 0),
       { Put: { TableName: table, Item: pendingDeletionItem(deck.deckId, at) } },
     ],
   };

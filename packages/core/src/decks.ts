@@ -61,7 +61,7 @@ const MAX_ATTEMPTS = 8;
 export type DeckService = ReturnType<typeof createDeckService>;
 
 export function createDeckService(options: ServiceOptions) {
-  const { store, policy, table, now, retention, newId, read, idempotency } =
+  const { store, policy, table, now, retention, quotas, newId, read, idempotency } =
     serviceContext(options);
 
   /**
@@ -182,9 +182,10 @@ export function createDeckService(options: ServiceOptions) {
           version: 1,
           deleting: false,
           lastChangeAt: 0,
+          doCount: 0,
         };
         const result = versioned(toDeckDetail(deck, caller), deck.version);
-        const items = planCreateDeck(table, deck).TransactItems;
+        const items = planCreateDeck(table, deck, quotas.decksPerOwner).TransactItems;
         if (claim) items.push(claim.put(result, deck.version));
         for (let attempt = 1; ; attempt++) {
           try {
@@ -194,7 +195,13 @@ export function createDeckService(options: ServiceOptions) {
             const reasons = cancellationReasons(error);
             if (reasons === undefined) throw mapAwsError(error);
             claim?.check(items, reasons);
-            // Only the key's record can be contended (the deck id is new): retry that race.
+            if (reasons[2]?.Code === "ConditionalCheckFailed")
+              throw new AppError(
+                "deck_limit",
+                `An owner has at most ${quotas.decksPerOwner} decks; delete one first.`,
+              );
+            // Only the key's record and the owner's counter can be contended (the deck id is
+            // new): retry that race.
             if (attempt >= MAX_ATTEMPTS || !reasons.some((r) => r.Code === "TransactionConflict"))
               throw mapAwsError(error);
             await pause(attempt);

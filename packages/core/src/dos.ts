@@ -14,6 +14,8 @@ import type { Claim, IdempotencyOptions } from "./idempotency.ts";
 import { isItemId, isLegacyId } from "./ids.ts";
 import {
   deckFromItem,
+  deckNames,
+  doCountOf,
   doFromItem,
   doItem,
   doNames,
@@ -55,7 +57,7 @@ export type DoChanges = {
 export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
-  const { store, policy, table, now, nowMicros, retention, newId, read, idempotency } =
+  const { store, policy, table, now, nowMicros, retention, quotas, newId, read, idempotency } =
     serviceContext(options);
 
   /** The condition that admits the caller to the deck: it exists, is not being deleted, and is theirs or shared with them. */
@@ -71,21 +73,38 @@ export function createDoService(options: ServiceOptions) {
 
   /**
    * The deck item's part of every do change, in the write's own transaction: it admits the
-   * caller (so a do cannot land in a deck deleted or unshared a moment before) and moves the
-   * deck's change clock to `position`, only upwards (changes.ts). On failure DynamoDB returns
-   * the deck as it was, which tells 404 from 403, and a clock that was behind, without another
-   * read.
+   * caller (so a do cannot land in a deck deleted or unshared a moment before), moves the
+   * deck's change clock to `position`, only upwards (changes.ts), and keeps `doCount`: a create
+   * adds one only below the quota, a delete takes one off. On failure DynamoDB returns the deck
+   * as it was, which tells 404 from 403, a full deck, and a clock that was behind, without
+   * another read.
    */
-  function touch(deckId: string, caller: Caller, position: number): TransactItem {
+  function touch(
+    deckId: string,
+    caller: Caller,
+    position: number,
+    count: -1 | 0 | 1,
+  ): TransactItem {
     const admitted = admission(caller);
+    const counted = count !== 0;
     return {
       Update: {
         TableName: table,
         Key: keys.deck(deckId),
-        UpdateExpression: `SET ${clockSet}`,
-        ConditionExpression: `${admitted.expression} AND ${clockCondition}`,
-        ExpressionAttributeNames: { ...clockNames },
-        ExpressionAttributeValues: { ...admitted.values, ":position": position },
+        UpdateExpression: `SET ${clockSet}${counted ? " ADD #doCount :count" : ""}`,
+        ConditionExpression: `${admitted.expression} AND ${clockCondition}${
+          count === 1 ? " AND (attribute_not_exists(#doCount) OR #doCount < :maxDos)" : ""
+        }`,
+        ExpressionAttributeNames: {
+          ...clockNames,
+          ...(counted ? { "#doCount": deckNames.doCount } : {}),
+        },
+        ExpressionAttributeValues: {
+          ...admitted.values,
+          ":position": position,
+          ...(counted ? { ":count": count } : {}),
+          ...(count === 1 ? { ":maxDos": quotas.dosPerDeck } : {}),
+        },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
     };
@@ -126,7 +145,9 @@ export function createDoService(options: ServiceOptions) {
     for (let round = 1; round <= MAX_CLOCK_ROUNDS; round++) {
       const position = nextPosition(nowMicros(), lastSeen);
       const items = [
-        change === undefined ? admits(deckId, caller) : touch(deckId, caller, position),
+        change === undefined
+          ? admits(deckId, caller)
+          : touch(deckId, caller, position, countChange(change, write)),
         write,
         ...(change === undefined ? [] : [changePut(table, deckId, position, change, retention)]),
         ...(claim ? [claim.item] : []),
@@ -141,8 +162,13 @@ export function createDoService(options: ServiceOptions) {
         if (reasons[0]?.Code === "ConditionalCheckFailed") {
           const item = reasons[0].Item;
           assertCanRead(deckFromItem(item), caller, policy);
-          // Admitted, so the clock refused: another change took a later position meanwhile.
           if (item === undefined || change === undefined) throw new AppError("deck_not_found");
+          if (countChange(change, write) === 1 && doCountOf(item) >= quotas.dosPerDeck)
+            throw new AppError(
+              "do_limit",
+              `A deck holds at most ${quotas.dosPerDeck} dos; delete some first.`,
+            );
+          // Admitted and not full, so the clock refused: another change took a later position.
           lastSeen = lastChangeOf(item);
           continue;
         }
@@ -544,6 +570,12 @@ export function createDoService(options: ServiceOptions) {
       }
     },
   };
+}
+
+/** How a do write moves its deck's `doCount`: a put adds a do, a delete removes one. */
+function countChange(change: ChangeRecord, write: TransactItem): -1 | 0 | 1 {
+  if (change.kind === "do.deleted") return -1;
+  return write.Put !== undefined ? 1 : 0;
 }
 
 /**

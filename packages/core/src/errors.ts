@@ -15,6 +15,8 @@ export interface ErrorCodes {
   collaborator_exists: true;
   collaborator_not_found: true;
   collaborator_limit: true;
+  deck_limit: true;
+  do_limit: true;
   cannot_add_self: true;
   no_updates_provided: true;
   precondition_failed: true;
@@ -37,6 +39,8 @@ export const domainErrorCodes = [
   "collaborator_exists",
   "collaborator_not_found",
   "collaborator_limit",
+  "deck_limit",
+  "do_limit",
   "cannot_add_self",
   "no_updates_provided",
   "precondition_failed",

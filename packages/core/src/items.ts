@@ -24,6 +24,7 @@ export function deckItem(deck: Deck): Item {
     version: deck.version,
     // A deck without changes has no attribute, as decks written before the feed existed.
     ...(deck.lastChangeAt > 0 ? { lastChangeAt: deck.lastChangeAt } : {}),
+    doCount: deck.doCount,
   };
 }
 
@@ -31,7 +32,14 @@ export function deckItem(deck: Deck): Item {
 export const lastChangeOf = (item: Item): number =>
   typeof item.lastChangeAt === "number" ? item.lastChangeAt : 0;
 
-export const deckNames = { lastChangeAt: "lastChangeAt" } as const;
+export const deckNames = { lastChangeAt: "lastChangeAt", doCount: "doCount" } as const;
+
+/** The owner's deck counter: `deckCount` on `keys.ownerCount(sub)`. */
+export const ownerCountNames = { deckCount: "deckCount" } as const;
+
+export function ownerCountItem(ownerSub: string, deckCount: number): Item {
+  return { ...keys.ownerCount(ownerSub), type: "ownerCount", ownerSub, deckCount };
+}
 
 export function deckFromItem(item: Item | undefined): Deck | undefined {
   if (item === undefined || item.type !== "deck") return undefined;
@@ -46,8 +54,12 @@ export function deckFromItem(item: Item | undefined): Deck | undefined {
     version: Number(item.version),
     deleting: item.deleting === true,
     lastChangeAt: lastChangeOf(item),
+    doCount: doCountOf(item),
   };
 }
+
+export const doCountOf = (item: Item): number =>
+  typeof item.doCount === "number" ? item.doCount : 0;
 
 /**
  * A deck item in either layout: DoDeck's, or the old service's (no `type`, no `version`,
@@ -74,6 +86,7 @@ export function deckFromAnyItem(item: Item): Deck | undefined {
     version: typeof item.version === "number" ? item.version : 0,
     deleting: item.deleting === true,
     lastChangeAt: lastChangeOf(item),
+    doCount: doCountOf(item),
   };
 }
 

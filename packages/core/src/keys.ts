@@ -18,6 +18,7 @@ const POSITION_DIGITS = 16;
  */
 const PENDING_DELETIONS = "DELETING";
 const IDEMPOTENCY_PREFIX = "IDEMPOTENCY#";
+const OWNER_COUNT_SK = "COUNT";
 
 export const keys = {
   deck: (deckId: string): Key => ({ PK: `DECK#${deckId}`, SK: DECK_SK }),
@@ -43,6 +44,16 @@ export const keys = {
     SK: accessSortKey(nameLower, deckId),
   }),
   ownerPartition: (ownerSub: string): string => `ACCESS#USER#${ownerSub}`,
+  /**
+   * How many decks the owner has (the deck quota). In the owner's access-row partition, sorting
+   * before every `DECK#…` row: deck listings never read it, and a scan reads it before the rows
+   * it counts (the migration relies on that, see migration-plan.ts).
+   */
+  ownerCount: (ownerSub: string): Key => ({
+    PK: keys.ownerPartition(ownerSub),
+    SK: OWNER_COUNT_SK,
+  }),
+  ownerCountSortKey: OWNER_COUNT_SK,
   collaboratorPartition: (email: string): string => `ACCESS#EMAIL#${email}`,
   /** Prefix of access-row sort keys whose deck name starts with `nameLowerPrefix`. */
   accessPrefix: (nameLowerPrefix: string): string => `DECK#${nameLowerPrefix}`,

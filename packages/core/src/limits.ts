@@ -23,7 +23,15 @@ export const limits = {
    */
   keyBytes: { sub: 1024, email: 254, deckName: 720, search: 720 },
   maxTransactionActions: 100,
+  /**
+   * Quotas (OWASP API4), enforced atomically by the writes themselves: a counter on the owner's
+   * counter item and `doCount` on the deck item, each conditioned in the same transaction as the
+   * create. Configurable per deployment (MAX_DECKS_PER_OWNER, MAX_DOS_PER_DECK).
+   */
+  quotas: { decksPerOwner: 1_000, dosPerDeck: 1_000 },
 } as const;
+
+export type Quotas = { decksPerOwner: number; dosPerDeck: number };
 
 const encoder = new TextEncoder();
 

@@ -22,6 +22,8 @@ export type Deck = {
    * has had none since the feed existed. Every change sets it, strictly upwards.
    */
   lastChangeAt: number;
+  /** How many dos the deck has (the do quota); kept by every create and delete of a do. */
+  doCount: number;
 };
 
 export type DeckDetail = {

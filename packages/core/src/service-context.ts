@@ -4,6 +4,7 @@ import { createIdempotency } from "./idempotency.ts";
 import { createUlidGenerator, type IdGenerator, isItemId } from "./ids.ts";
 import { deckFromItem } from "./items.ts";
 import { keys } from "./keys.ts";
+import { limits, type Quotas } from "./limits.ts";
 import type { AccessPolicy, Deck } from "./model.ts";
 import { type Store, send } from "./store.ts";
 
@@ -14,6 +15,8 @@ export type ServiceOptions = {
   newId?: IdGenerator;
   /** How long the change feed keeps changes (seconds); 7 days by default. */
   changeRetentionSeconds?: number;
+  /** Decks per owner and dos per deck (limits.quotas by default). */
+  quotas?: Quotas;
 };
 
 /** What the deck and do services derive from their options, defined once. */
@@ -28,6 +31,7 @@ export function serviceContext(options: ServiceOptions) {
     /** The writer's clock in microseconds, where a change's position starts (changes.ts). */
     nowMicros: () => microsOf(clock()),
     retention: options.changeRetentionSeconds ?? defaultChangeRetentionSeconds,
+    quotas: options.quotas ?? limits.quotas,
     idempotency: createIdempotency(options.store, now),
     newId: options.newId ?? createUlidGenerator(),
     read: (deckId: string) => readDeck(options.store, deckId),

@@ -13,6 +13,7 @@ const deck: Deck = {
   version: 1,
   deleting: false,
   lastChangeAt: 0,
+  doCount: 0,
 };
 const strict = { requireEmailVerified: true };
 const lax = { requireEmailVerified: false };

@@ -15,6 +15,7 @@ import { assertTransaction } from "../src/store.ts";
 // Each position matters (the services map a cancellation by position), and so does every
 // condition (they are what keeps concurrent writers from interleaving).
 const T = "DoDeck";
+const ownerCountNames = { "#type": "type", "#ownerSub": "ownerSub", "#deckCount": "deckCount" };
 const AT = "2026-01-02T03:04:05.000Z";
 const deck: Deck = {
   deckId: "D1",
@@ -26,6 +27,7 @@ const deck: Deck = {
   version: 3,
   deleting: false,
   lastChangeAt: 0,
+  doCount: 0,
 };
 const guard = {
   ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
@@ -90,6 +92,7 @@ describe("deck write planners", () => {
               createdAt: fresh.createdAt,
               updatedAt: fresh.updatedAt,
               version: 1,
+              doCount: 0,
             },
             ConditionExpression: "attribute_not_exists(PK)",
           },
@@ -107,8 +110,27 @@ describe("deck write planners", () => {
             },
           },
         },
+        // Position 2: the owner's counter, only below the quota (else 409 deck_limit).
+        {
+          Update: {
+            TableName: T,
+            Key: { PK: "ACCESS#USER#auth0|u1", SK: "COUNT" },
+            UpdateExpression: "SET #type = :type, #ownerSub = :ownerSub ADD #deckCount :by",
+            ConditionExpression: "attribute_not_exists(#deckCount) OR #deckCount < :max",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            ExpressionAttributeNames: ownerCountNames,
+            ExpressionAttributeValues: {
+              ":type": "ownerCount",
+              ":ownerSub": "auth0|u1",
+              ":by": 1,
+              ":max": 1_000,
+            },
+          },
+        },
       ],
     });
+    const quota = planCreateDeck(T, fresh, 3).TransactItems[2]?.Update?.ExpressionAttributeValues;
+    expect(quota?.[":max"]).toBe(3);
   });
 
   it("renames the deck and moves every access row when the lower-cased name changes", () => {
@@ -265,6 +287,19 @@ describe("deck write planners", () => {
         },
         { Delete: { TableName: T, Key: { PK: "ACCESS#USER#auth0|u1", SK: "DECK#focus#D1" } } },
         { Delete: { TableName: T, Key: { PK: "ACCESS#EMAIL#a@x.com", SK: "DECK#focus#D1" } } },
+        {
+          Update: {
+            TableName: T,
+            Key: { PK: "ACCESS#USER#auth0|u1", SK: "COUNT" },
+            UpdateExpression: "SET #type = :type, #ownerSub = :ownerSub ADD #deckCount :by",
+            ExpressionAttributeNames: ownerCountNames,
+            ExpressionAttributeValues: {
+              ":type": "ownerCount",
+              ":ownerSub": "auth0|u1",
+              ":by": -1,
+            },
+          },
+        },
         {
           Put: {
             TableName: T,

@@ -25,6 +25,7 @@ const deck: Item = {
   createdAt: "2026-11-30T15:54:18.513Z",
   updatedAt: "2026-11-30T15:54:19.105Z",
   version: 3,
+  doCount: 1,
 };
 const row = (PK: string): Item => ({
   PK,
@@ -46,7 +47,14 @@ const aDo: Item = {
   createdAt: "2026-11-30T15:54:19.236360+00:00",
   updatedAt: "2026-11-30T15:54:19+00:00",
 };
-const healthy = [deck, ownerRow, bobRow, aDo];
+const aliceCount: Item = {
+  PK: "ACCESS#USER#auth0|alice",
+  SK: "COUNT",
+  type: "ownerCount",
+  ownerSub: "auth0|alice",
+  deckCount: 1,
+};
+const healthy = [deck, ownerRow, bobRow, aDo, aliceCount];
 
 /** The violations of one check, by the start of its name. */
 function violationsOf(items: Item[], check: string): string[] {
@@ -72,6 +80,7 @@ describe("verifyTable", () => {
       pendingDeletion: 0,
       idempotency: 0,
       change: 0,
+      ownerCount: 1,
       other: 0,
     });
     expect(verification.checks.map((check) => [check.name, check.checked])).toEqual([
@@ -86,6 +95,10 @@ describe("verifyTable", () => {
       [
         "every change-feed item belongs to an existing deck, at a position no later than the deck's lastChangeAt",
         0,
+      ],
+      [
+        "each live deck's doCount is its number of dos, and each owner's deck count their number of live decks",
+        2,
       ],
       ["every deck being deleted is listed for the sweeper, and every listing is such a deck", 0],
     ]);
@@ -131,7 +144,7 @@ describe("verifyTable", () => {
     });
     expect(kindOf(change(at))).toBe("change");
     const clocked = { ...deck, lastChangeAt: at };
-    const table = [clocked, ownerRow, bobRow, aDo, change(at - 5), change(at)];
+    const table = [clocked, ownerRow, bobRow, aDo, aliceCount, change(at - 5), change(at)];
     expect(violationCount(verifyTable(snapshotOf(table)))).toBe(0);
     expect(planMigration(snapshotOf(table), "T")).toEqual([]);
     expect(violationsOf([...table, change(at + 1)], "every change-feed item")).toEqual([
@@ -160,6 +173,47 @@ describe("verifyTable", () => {
         tally: { orphanChangeDeleted: 1 },
       },
     ]);
+  });
+
+  it("checks each deck's doCount and each owner's deck count, and plans the owner's count from their rows", () => {
+    expect(
+      violationsOf(
+        [{ ...deck, doCount: 0 }, ownerRow, bobRow, aDo, aliceCount],
+        "each live deck's doCount",
+      ),
+    ).toEqual([`deck ${D}: doCount 0, but 1 dos`]);
+    expect(violationsOf([deck, ownerRow, bobRow, aDo], "each live deck's doCount")).toEqual([
+      "owner auth0|alice: deck count undefined, but 1 live decks",
+    ]);
+    const stale = { ...aliceCount, deckCount: 4 };
+    expect(violationsOf([deck, ownerRow, bobRow, aDo, stale], "each live deck's doCount")).toEqual([
+      "owner auth0|alice: deck count 4, but 1 live decks",
+    ]);
+    // Planned from the owner's rows, on condition that the counter is still as scanned.
+    expect(planMigration(snapshotOf([deck, ownerRow, bobRow, aDo, stale]), "T")).toEqual([
+      {
+        deckId: "(owner auth0|alice)",
+        actions: [
+          {
+            Put: {
+              TableName: "T",
+              Item: aliceCount,
+              ConditionExpression: "#deckCount = :seen",
+              ExpressionAttributeNames: { "#deckCount": "deckCount" },
+              ExpressionAttributeValues: { ":seen": 4 },
+            },
+          },
+        ],
+        tally: { ownerCountWritten: 1 },
+      },
+    ]);
+    // A deck being deleted counts for nobody (its delete took it off the count).
+    expect(
+      violationsOf(
+        [{ ...deck, deleting: true }, aDo, { ...aliceCount, deckCount: 0 }],
+        "each live deck's doCount",
+      ),
+    ).toEqual([]);
   });
 
   it("flags a deck id that neither service could have minted", () => {
@@ -235,6 +289,8 @@ describe("kindOf", () => {
     [{ PK: `DECK#${D}`, SK: "STATS" }, "other"],
     [{ PK: "ACCESS#USER#auth0|a", SK: `DECK#x#${D}` }, "ownerRow"],
     [{ PK: "ACCESS#EMAIL#a@b.c", SK: `DECK#x#${D}` }, "collaboratorRow"],
+    [{ PK: "ACCESS#USER#auth0|a", SK: "COUNT" }, "ownerCount"],
+    [{ PK: `DECK#${D}`, SK: "FEED#0000000000000001" }, "change"],
     [keys.copiedFrom("Old"), "marker"],
     [{ PK: "HEALTH", SK: "HEALTH" }, "other"],
   ])("classifies %j as %s", (item, kind) => expect(kindOf(item)).toBe(kind));

@@ -69,7 +69,7 @@ export const deckRoutes = {
     success: { status: 201, description: "The new deck", schema: DeckDetail },
     requestHeaders: IdempotencyHeaders,
     headers: { ...etag, ...replayed },
-    problems: ["idempotency_key_reused"],
+    problems: ["deck_limit", "idempotency_key_reused"],
   }),
   listDecks: defineRoute({
     method: "get",
@@ -168,7 +168,7 @@ export const deckRoutes = {
     params: DeckParams,
     body: CreateDoBody,
     success: { status: 201, description: "The new do", schema: Do },
-    problems: [...opensDeck, "idempotency_key_reused"],
+    problems: [...opensDeck, "do_limit", "idempotency_key_reused"],
     requestHeaders: IdempotencyHeaders,
     headers: { ...etag, ...replayed },
   }),
