@@ -189,6 +189,44 @@ describe("migrating the old service's table (recorded sample)", () => {
     expect(await app.call(caller, "GET", path)).toMatchObject({ status: 200, body: edited.body });
     expect(violationCount(await verifyStoredTable(storeOf(app)))).toBe(0);
   });
+
+  it("holds migrated decks and owners to the quotas with the counts the migration computed", async () => {
+    const owner = Object.values(fixture.users).findLast((user) =>
+      user.decks.some(
+        (deck) => deck.role === "owner" && (deck.dos.body as { items: unknown[] }).items.length > 0,
+      ),
+    )!;
+    const caller = tokenUser(owner);
+    const deck = owner.decks.findLast(
+      (d) => d.role === "owner" && (d.dos.body as { items: unknown[] }).items.length > 0,
+    )!;
+    const dos = (await getAll(app, caller, `/v1/decks/${deck.deckId}/dos`)).body as {
+      items: { doId: string }[];
+    };
+    const mine = (await getAll(app, caller, "/v1/decks?visibility=mine")).body as {
+      items: unknown[];
+    };
+    // The same table, served with quotas exactly at what the migrated data holds.
+    const full = await createTestApp({
+      TABLE_NAME: app.config.tableName,
+      MAX_DOS_PER_DECK: String(dos.items.length),
+      MAX_DECKS_PER_OWNER: String(mine.items.length),
+    });
+    const path = `/v1/decks/${deck.deckId}/dos`;
+    const refused = await full.call(caller, "POST", path, { text: "over the quota" });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({
+      status: 409,
+      code: "do_limit",
+    });
+    const noDeck = await full.call(caller, "POST", "/v1/decks", { name: "over the quota" });
+    expect({ status: noDeck.status, code: noDeck.body.code }).toEqual({
+      status: 409,
+      code: "deck_limit",
+    });
+    expect((await full.call(caller, "DELETE", `${path}/${dos.items[0]!.doId}`)).status).toBe(204);
+    expect((await full.call(caller, "POST", path, { text: "in its place" })).status).toBe(201);
+    expect(violationCount(await verifyStoredTable(storeOf(app)))).toBe(0);
+  });
 });
 
 const storeOf = (app: TestApp) => ({ client: app.store.client, tableName: app.config.tableName });
