@@ -1,13 +1,6 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
-import {
-  type ChangeRecord,
-  changePut,
-  clockCondition,
-  clockNames,
-  clockSet,
-  nextPosition,
-} from "./changes.ts";
+import { type ChangeRecord, changePut, clockCondition, clockNames, clockSet } from "./changes.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
 import type { Claim, IdempotencyOptions } from "./idempotency.ts";
@@ -57,7 +50,7 @@ export type DoChanges = {
 export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
-  const { store, policy, table, now, nowMicros, retention, quotas, newId, read, idempotency } =
+  const { store, policy, table, now, positionAfter, retention, quotas, newId, read, idempotency } =
     serviceContext(options);
 
   /** The condition that admits the caller to the deck: it exists, is not being deleted, and is theirs or shared with them. */
@@ -143,7 +136,7 @@ export function createDoService(options: ServiceOptions) {
   ): Promise<"written" | "retry"> {
     let lastSeen = 0;
     for (let round = 1; round <= MAX_CLOCK_ROUNDS; round++) {
-      const position = nextPosition(nowMicros(), lastSeen);
+      const position = positionAfter(lastSeen);
       const items = [
         change === undefined
           ? admits(deckId, caller)
@@ -159,25 +152,30 @@ export function createDoService(options: ServiceOptions) {
         const reasons = cancellationReasons(error);
         if (reasons === undefined) throw mapAwsError(error);
         claim?.check(items, reasons);
-        if (reasons[0]?.Code === "ConditionalCheckFailed") {
-          const item = reasons[0].Item;
-          assertCanRead(deckFromItem(item), caller, policy);
-          if (item === undefined || change === undefined) throw new AppError("deck_not_found");
-          if (countChange(change, write) === 1 && doCountOf(item) >= quotas.dosPerDeck)
+        const deckRefused = reasons[0]?.Code === "ConditionalCheckFailed";
+        const deck = reasons[0]?.Item;
+        if (deckRefused) {
+          assertCanRead(deckFromItem(deck), caller, policy);
+          if (deck === undefined || change === undefined) throw new AppError("deck_not_found");
+          if (countChange(change, write) === 1 && doCountOf(deck) >= quotas.dosPerDeck)
             throw new AppError(
               "do_limit",
               `A deck holds at most ${quotas.dosPerDeck} dos; delete some first.`,
             );
-          // Admitted and not full, so the clock refused: another change took a later position.
-          lastSeen = lastChangeOf(item);
-          continue;
         }
+        // The write's own refusal decides before a clock that was behind: retrying at a later
+        // position could not make it pass.
         if (reasons[1]?.Code === "ConditionalCheckFailed") {
           const old = reasons[1].Item;
           if (old === undefined || refused === undefined) throw missing;
           const outcome = refused(old);
           if (outcome === "retry") return "retry";
           throw outcome;
+        }
+        if (deckRefused && deck !== undefined) {
+          // Admitted and not full, so the clock refused: another change took a later position.
+          lastSeen = lastChangeOf(deck);
+          continue;
         }
         // Another transaction held one of the items (TransactionConflict): nothing was written.
         if (reasons.some((reason) => reason.Code === "TransactionConflict")) return "retry";

@@ -23,13 +23,25 @@ export type ServiceOptions = {
 export function serviceContext(options: ServiceOptions) {
   const clock = options.now ?? (() => new Date());
   const now = () => clock().toISOString();
+  let lastPosition = 0;
   return {
     store: options.store,
     policy: options.policy,
     table: options.store.tableName,
     now,
-    /** The writer's clock in microseconds, where a change's position starts (changes.ts). */
+    /** The reader's clock in microseconds (a sync token's horizon, retention checks). */
     nowMicros: () => microsOf(clock()),
+    /**
+     * The position a change starts from (changes.ts): the writer's clock in microseconds, made
+     * strictly increasing within this process, and past `after` (the deck's last change, when a
+     * refusal told it). Concurrent writers of one deck in one process then take positions in
+     * the order they send their transactions, so the deck item's condition refuses only those
+     * that overtake each other on the way, not every writer of the same millisecond.
+     */
+    positionAfter: (after: number): number => {
+      lastPosition = Math.max(microsOf(clock()), after + 1, lastPosition + 1);
+      return lastPosition;
+    },
     retention: options.changeRetentionSeconds ?? defaultChangeRetentionSeconds,
     quotas: options.quotas ?? limits.quotas,
     idempotency: createIdempotency(options.store, now),
