@@ -352,7 +352,7 @@ export type components = {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "idempotency_key_reused" | "precondition_failed" | "sync_token_expired" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
+            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "deck_limit" | "do_limit" | "cannot_add_self" | "no_updates_provided" | "idempotency_key_reused" | "precondition_failed" | "sync_token_expired" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
             /** @description Field errors (422 validation_failed only) */
             errors?: {
                 path: string;
@@ -736,6 +736,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "unauthorized";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Deck limit reached (`deck_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "deck_limit";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1721,6 +1734,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "deck_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Do limit reached (`do_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "do_limit";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
