@@ -467,6 +467,24 @@ describe("GET /v1/decks/{deckId}/changes: retention", () => {
     await expectCopyCurrent(short, users.owner, deckId, copy);
   });
 
+  it("answers 410, never a silent gap, when a change from a writer whose clock is behind is already past its retention", async () => {
+    // A server 10 s behind, with the same 2 s retention: on a deck with no change yet, its
+    // change takes its own clock's position, already past retention for an honest reader.
+    const behind = await createTestApp(
+      { CHANGE_RETENTION_SECONDS: "2" },
+      { sharing: short, now: () => new Date(Date.now() - 10_000) },
+    );
+    const deckId = await createDeck(short, users.owner, "Skewed and forgetful");
+    const copy = emptyCopy();
+    await sync(short, users.owner, deckId, copy);
+    await createDo(behind, users.owner, deckId, "written in the past");
+    expectProblem(
+      await short.call(users.owner, "GET", `/v1/decks/${deckId}/changes?since=${copy.since}`),
+      410,
+      "sync_token_expired",
+    );
+  });
+
   it("never expires the token of a client that polls more often than the retention, even on an idle deck", async () => {
     const deckId = await sharedDeck(short, "Polled", 1);
     const copy = emptyCopy();
