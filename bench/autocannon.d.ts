@@ -8,6 +8,17 @@ declare module "autocannon" {
     duration?: number;
     headers?: Record<string, string>;
     body?: string;
+    /** Each request in turn; `setupRequest` may change it (here: its path) before it is sent. */
+    requests?: {
+      method?: string;
+      path?: string;
+      body?: string;
+      headers?: Record<string, string>;
+      setupRequest?: (request: { path: string; [key: string]: unknown }) => {
+        path: string;
+        [key: string]: unknown;
+      };
+    }[];
   };
   export type Result = {
     requests: Percentiles;

@@ -41,6 +41,12 @@ const SERVER_BUNDLE = process.env.BENCH_SERVER_BUNDLE || START_BUNDLE;
 const READY_TIMEOUT_MS = 20_000;
 const TABLE_NAME = "DoDeckBench";
 const SEED = { decks: 20, dos: 50, collaborator: "friend@example.com" };
+/**
+ * The highest POST rate the run provisions decks for (req/s, far above this machine's): the
+ * POST target spreads its creates over ceil(ceiling × seconds it runs / 1,000) seeded decks.
+ */
+const POST_RATE_CEILING = 3_000;
+const DOS_PER_DECK_QUOTA = 1_000;
 const OWNER = { sub: "auth0|bench-owner", email: "owner@example.com" };
 
 type Target = {
@@ -50,6 +56,8 @@ type Target = {
   path: string;
   body?: string;
   auth?: boolean;
+  /** Paths sent in turn instead of `path` (spreading creates over decks, under the do quota). */
+  rotate?: string[];
 };
 
 type Row = {
@@ -208,12 +216,30 @@ async function main(): Promise<void> {
       auth: true,
     },
     {
+      name: "GET /v1/decks/{id}/changes (full sync, 50 dos)",
+      server: "api",
+      method: "GET",
+      path: `/v1/decks/${seed.syncDeckId}/changes?limit=100`,
+      auth: true,
+    },
+    {
+      name: "GET /v1/decks/{id}/changes?since= (1 change)",
+      server: "api",
+      method: "GET",
+      path: `/v1/decks/${seed.syncDeckId}/changes?since=${seed.oneChangeAgo}`,
+      auth: true,
+    },
+    {
       name: "POST /v1/decks/{id}/dos",
       server: "api",
       method: "POST",
       path: `${deck}/dos`,
       body: JSON.stringify({ text: "benchmark do" }),
       auth: true,
+      // A deck holds at most 1,000 dos (MAX_DOS_PER_DECK, left at its default): the creates go
+      // to decks seeded for them in turn, enough for POST_RATE_CEILING the whole run long, so a
+      // non-2xx here is a real failure (a 409 do_limit would mean the ceiling was passed).
+      rotate: seed.postDeckIds.map((id) => `/v1/decks/${id}/dos`),
     },
     {
       name: "PATCH /v1/decks/{id}/dos/{doId}",
@@ -230,16 +256,32 @@ async function main(): Promise<void> {
       !(ONLY && target.server === "api" && !target.name.includes(ONLY)) &&
       !(SKIP_FLOORS && target.server === "floor"),
   );
-  const optionsFor = (target: Target, connections: number) => ({
-    url: `${target.server === "api" ? apiUrl : floorUrl}${target.path}`,
-    method: target.method,
-    connections,
-    headers: {
-      ...(target.auth ? { authorization: `Bearer ${token}` } : {}),
-      ...(target.body ? { "content-type": "application/json" } : {}),
-    },
-    ...(target.body ? { body: target.body } : {}),
-  });
+  const optionsFor = (target: Target, connections: number) => {
+    const rotate = target.rotate;
+    let next = 0;
+    return {
+      url: `${target.server === "api" ? apiUrl : floorUrl}${target.path}`,
+      method: target.method,
+      connections,
+      headers: {
+        ...(target.auth ? { authorization: `Bearer ${token}` } : {}),
+        ...(target.body ? { "content-type": "application/json" } : {}),
+      },
+      ...(target.body ? { body: target.body } : {}),
+      ...(rotate
+        ? {
+            requests: [
+              {
+                setupRequest: (request: { path: string; [key: string]: unknown }) => ({
+                  ...request,
+                  path: rotate[next++ % rotate.length]!,
+                }),
+              },
+            ],
+          }
+        : {}),
+    };
+  };
   console.log(`bench: warming up every target for ${WARMUP_ALL_S} s`);
   for (const target of selected) {
     await autocannon({ ...optionsFor(target, 32), duration: WARMUP_ALL_S });
@@ -311,7 +353,7 @@ async function main(): Promise<void> {
     warmupSeconds: WARMUP_S,
     connections: CONNECTIONS,
     machine,
-    seed: { ...SEED, deckId: seed.deckId, doId: seed.doId },
+    seed: { ...SEED, deckId: seed.deckId, doId: seed.doId, syncDeckId: seed.syncDeckId },
     apiPeakRssMb: await peakRssMb(api.pid),
     floorPeakRssMb: await peakRssMb(floor.pid),
     rows,
@@ -425,8 +467,11 @@ async function seedThroughApi(base: string, token: string) {
   const call = async (method: string, path: string, body: unknown, expected: number) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(5_000),
     });
     const text = await response.text();
@@ -452,7 +497,35 @@ async function seedThroughApi(base: string, token: string) {
     const created = await call("POST", `/v1/decks/${deckId}/dos`, { text: `Seeded do ${i}` }, 201);
     doIds.push(String(created.doId));
   }
-  return { deckId, doId: doIds[0]! };
+  // The feed's deck: as many dos, never written while measured (the POST target writes to the
+  // first deck), and a token taken one change before its last, so each delta answers 1 change.
+  const syncDeckId = deckIds[1]!;
+  const syncDoIds: string[] = [];
+  for (let i = 1; i <= SEED.dos; i++) {
+    const created = await call(
+      "POST",
+      `/v1/decks/${syncDeckId}/dos`,
+      { text: `Synced do ${i}` },
+      201,
+    );
+    syncDoIds.push(String(created.doId));
+  }
+  const full = await call("GET", `/v1/decks/${syncDeckId}/changes?limit=100`, undefined, 200);
+  await call("PATCH", `/v1/decks/${syncDeckId}/dos/${syncDoIds[0]}`, { completed: true }, 200);
+  const postSeconds = WARMUP_ALL_S + CONNECTIONS.length * (WARMUP_S + DURATION_S);
+  const postDecks = Math.ceil((POST_RATE_CEILING * postSeconds) / DOS_PER_DECK_QUOTA);
+  const postDeckIds: string[] = [];
+  for (let i = 1; i <= postDecks; i++) {
+    const made = await call("POST", "/v1/decks", { name: `Bench writes ${i}` }, 201);
+    postDeckIds.push(String(made.deckId));
+  }
+  return {
+    deckId,
+    doId: doIds[0]!,
+    syncDeckId,
+    oneChangeAgo: String(full.nextSince),
+    postDeckIds,
+  };
 }
 
 /** Spawns `node <args>` (stdout/stderr to `logFd`), waits until `readyUrl` answers 200. */

@@ -118,7 +118,7 @@ try {
 function printReport(report: MigrationReport): void {
   const line = (label: string, counts: MigrationReport["planned"]) =>
     console.log(
-      `${label}: ${counts.deckConverted ?? 0} decks converted, ${counts.rowWritten ?? 0} access rows written, ${counts.staleRowDeleted ?? 0} stale access rows deleted, ${counts.orphanRowDeleted ?? 0} orphan access rows deleted, ${counts.orphanDoDeleted ?? 0} orphan dos deleted, ${counts.positionWritten ?? 0} do positions written, ${counts.pendingDeletionListed ?? 0} deleting decks listed for the sweeper, ${counts.pendingDeletionDeleted ?? 0} stray sweeper entries deleted`,
+      `${label}: ${counts.deckConverted ?? 0} decks converted, ${counts.rowWritten ?? 0} access rows written, ${counts.staleRowDeleted ?? 0} stale access rows deleted, ${counts.orphanRowDeleted ?? 0} orphan access rows deleted, ${counts.orphanDoDeleted ?? 0} orphan dos deleted, ${counts.positionWritten ?? 0} do positions written, ${counts.orphanChangeDeleted ?? 0} orphan change-feed items deleted, ${counts.pendingDeletionListed ?? 0} deleting decks listed for the sweeper, ${counts.pendingDeletionDeleted ?? 0} stray sweeper entries deleted, ${counts.ownerCountWritten ?? 0} owners' deck counts written`,
     );
   console.log(`scanned ${report.scanned} items`);
   line(report.dryRun ? "would change" : "planned", report.planned);
@@ -134,7 +134,7 @@ function printReport(report: MigrationReport): void {
 function printVerification(verification: Verification): void {
   const { counts } = verification;
   console.log(
-    `verify: decks ${counts.deck}, dos ${counts.do}, owner access rows ${counts.ownerRow}, collaborator access rows ${counts.collaboratorRow}, pending deletions ${counts.pendingDeletion}, idempotency records ${counts.idempotency}, other items ${counts.other}`,
+    `verify: decks ${counts.deck}, dos ${counts.do}, owner access rows ${counts.ownerRow}, collaborator access rows ${counts.collaboratorRow}, pending deletions ${counts.pendingDeletion}, idempotency records ${counts.idempotency}, change-feed items ${counts.change}, owners' deck counts ${counts.ownerCount}, other items ${counts.other}`,
   );
   for (const check of verification.checks) {
     console.log(

@@ -52,7 +52,8 @@ export function createTable(policy: StagePolicy): TableHandle {
   const table = new sst.aws.Dynamo("DoDeck", {
     fields: { ...tableDefinition.attributes },
     primaryIndex: { hashKey: tableDefinition.partitionKey, rangeKey: tableDefinition.sortKey },
-    // Idempotency-Key records expire after 24 h (the same attribute db:setup enables).
+    // Idempotency-Key records expire after 24 h, change-feed items an hour past their retention
+    // (the same attribute db:setup enables).
     ttl: tableDefinition.timeToLiveAttribute,
     deletionProtection: policy.table.deletionProtection,
     transform: {

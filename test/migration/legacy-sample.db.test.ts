@@ -77,6 +77,45 @@ describe("migrating the old service's table (recorded sample)", () => {
     });
   }
 
+  it("serves every migrated deck in a full sync (the deck and each do), then an empty delta", async () => {
+    let synced = 0;
+    for (const user of Object.values(fixture.users)) {
+      const caller = tokenUser(user);
+      for (const deck of user.decks) {
+        if (deck.detail.status !== 200) continue;
+        const path = `/v1/decks/${deck.deckId}`;
+        const changes: { type: string; deck?: unknown; do?: { doId: string } }[] = [];
+        let since = "";
+        for (let more = true; more; ) {
+          const reply = await app.call(caller, "GET", `${path}/changes?limit=100${since}`);
+          expect(reply.status, `${deck.ref}: ${JSON.stringify(reply.body)}`).toBe(200);
+          changes.push(...reply.body.changes);
+          since = `&since=${reply.body.nextSince}`;
+          more = reply.body.hasMore;
+        }
+        expect(changes[0]).toEqual({
+          type: "deck.updated",
+          deck: (await app.call(caller, "GET", path)).body,
+        });
+        const dos = (await getAll(app, caller, `${path}/dos`)).body as {
+          items: { doId: string }[];
+        };
+        const byId = (items: { doId: string }[]) =>
+          Object.fromEntries(items.map((item) => [item.doId, item]));
+        expect(byId(changes.slice(1).map((change) => change.do!)), `${deck.ref}`).toEqual(
+          byId(dos.items),
+        );
+        const idle = await app.call(caller, "GET", `${path}/changes?${since.slice(1)}`);
+        expect({ status: idle.status, changes: idle.body.changes }).toEqual({
+          status: 200,
+          changes: [],
+        });
+        synced++;
+      }
+    }
+    expect(synced).toBeGreaterThan(0);
+  });
+
   it("answers the recorded probes (deleted, unknown and non-member reads)", async () => {
     for (const probe of fixture.probes) {
       const user = fixture.users[probe.user];
@@ -151,6 +190,44 @@ describe("migrating the old service's table (recorded sample)", () => {
     const edited = await app.call(caller, "PATCH", path, { text: "Edited after cutover" });
     expect(edited.status).toBe(200);
     expect(await app.call(caller, "GET", path)).toMatchObject({ status: 200, body: edited.body });
+    expect(violationCount(await verifyStoredTable(storeOf(app)))).toBe(0);
+  });
+
+  it("holds migrated decks and owners to the quotas with the counts the migration computed", async () => {
+    const owner = Object.values(fixture.users).findLast((user) =>
+      user.decks.some(
+        (deck) => deck.role === "owner" && (deck.dos.body as { items: unknown[] }).items.length > 0,
+      ),
+    )!;
+    const caller = tokenUser(owner);
+    const deck = owner.decks.findLast(
+      (d) => d.role === "owner" && (d.dos.body as { items: unknown[] }).items.length > 0,
+    )!;
+    const dos = (await getAll(app, caller, `/v1/decks/${deck.deckId}/dos`)).body as {
+      items: { doId: string }[];
+    };
+    const mine = (await getAll(app, caller, "/v1/decks?visibility=mine")).body as {
+      items: unknown[];
+    };
+    // The same table, served with quotas exactly at what the migrated data holds.
+    const full = await createTestApp({
+      TABLE_NAME: app.config.tableName,
+      MAX_DOS_PER_DECK: String(dos.items.length),
+      MAX_DECKS_PER_OWNER: String(mine.items.length),
+    });
+    const path = `/v1/decks/${deck.deckId}/dos`;
+    const refused = await full.call(caller, "POST", path, { text: "over the quota" });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({
+      status: 409,
+      code: "do_limit",
+    });
+    const noDeck = await full.call(caller, "POST", "/v1/decks", { name: "over the quota" });
+    expect({ status: noDeck.status, code: noDeck.body.code }).toEqual({
+      status: 409,
+      code: "deck_limit",
+    });
+    expect((await full.call(caller, "DELETE", `${path}/${dos.items[0]!.doId}`)).status).toBe(204);
+    expect((await full.call(caller, "POST", path, { text: "in its place" })).status).toBe(201);
     expect(violationCount(await verifyStoredTable(storeOf(app)))).toBe(0);
   });
 });

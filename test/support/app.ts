@@ -16,9 +16,20 @@ export const users = {
  * The real app over a fresh table on DynamoDB Local, with a test issuer's key set injected
  * (real RS256 tokens; only the key source differs from production).
  */
-export async function createTestApp(env: Record<string, string> = {}) {
-  const store = await createTestStore("api");
-  const issuer = await createTestIssuer();
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: {
+    /** Another app's table and issuer: a second instance of the same deployment. */
+    sharing?: {
+      store: Awaited<ReturnType<typeof createTestStore>>;
+      issuer: Awaited<ReturnType<typeof createTestIssuer>>;
+    };
+    /** This instance's clock (a skewed server). */
+    now?: () => Date;
+  } = {},
+) {
+  const store = options.sharing?.store ?? (await createTestStore("api"));
+  const issuer = options.sharing?.issuer ?? (await createTestIssuer());
   const logs: string[] = [];
   const config = parseConfig({
     AUTH0_ISSUER: TEST_ISSUER,
@@ -33,6 +44,7 @@ export async function createTestApp(env: Record<string, string> = {}) {
     log: (level, message, fields) => logs.push(JSON.stringify({ level, message, ...fields })),
     // As the Node server runs: Swagger UI's files from the installed package.
     docsAssets: nodeDocsAssets(),
+    ...(options.now ? { now: options.now } : {}),
   });
   const app = createApp(deps);
 

@@ -1,4 +1,4 @@
-import type { DeckService, DoService } from "@dodeck/core";
+import type { ChangeService, DeckService, DoService } from "@dodeck/core";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -19,6 +19,7 @@ export type AppDeps = {
   config: Pick<Config, "environment" | "version" | "corsOrigins">;
   decks: DeckService;
   dos: DoService;
+  changes: ChangeService;
   verifyToken: TokenVerifier;
   /** Readiness: whether the table answers (adapters may add "not draining"). */
   ready: () => Promise<boolean>;
@@ -78,7 +79,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  mountDeckRoutes(app, deps.decks, deps.dos);
+  mountDeckRoutes(app, deps.decks, deps.dos, deps.changes);
 
   const allowedMethods = methodsByPath(app.routes);
   app.notFound((c) => {

@@ -1,4 +1,4 @@
-import { defaultTableName } from "@dodeck/core";
+import { defaultChangeRetentionSeconds, defaultTableName, limits, type Quotas } from "@dodeck/core";
 import * as z from "zod";
 
 /**
@@ -35,6 +35,19 @@ const ConfigSchema = z.object({
   CORS_ALLOWED_ORIGINS: list.default([]),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PORT: z.coerce.number().int().min(1).max(65_535).default(8080),
+  CHANGE_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(366 * 24 * 60 * 60)
+    .default(defaultChangeRetentionSeconds),
+  MAX_DECKS_PER_OWNER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(limits.quotas.decksPerOwner),
+  MAX_DOS_PER_DECK: z.coerce.number().int().min(1).max(1_000_000).default(limits.quotas.dosPerDeck),
 });
 
 export type Environment = "local" | "dev" | "staging" | "prod";
@@ -50,6 +63,10 @@ export type Config = {
   corsOrigins: string[];
   logLevel: "debug" | "info" | "warn" | "error";
   port: number;
+  /** How long a deck's change feed keeps changes, so how old a sync token may be (seconds). */
+  changeRetentionSeconds: number;
+  /** Decks per owner, dos per deck (409 deck_limit, do_limit beyond). */
+  quotas: Quotas;
 };
 
 export class ConfigError extends Error {
@@ -77,6 +94,14 @@ export function parseConfig(env: Record<string, string | undefined>, version = "
     throw new ConfigError([...new Set(problems)].join("; "));
   }
   const value = parsed.data;
+  // The contract promises at least 7 days; only a local run (tests) may keep changes less.
+  if (
+    value.ENVIRONMENT !== "local" &&
+    value.CHANGE_RETENTION_SECONDS < defaultChangeRetentionSeconds
+  )
+    throw new ConfigError(
+      `CHANGE_RETENTION_SECONDS must be at least ${defaultChangeRetentionSeconds} (7 days) outside local`,
+    );
   // Auth0 issues `iss` with a trailing slash; accept the setting with or without one.
   const issuer = value.AUTH0_ISSUER.endsWith("/") ? value.AUTH0_ISSUER : `${value.AUTH0_ISSUER}/`;
   return {
@@ -95,5 +120,7 @@ export function parseConfig(env: Record<string, string | undefined>, version = "
     corsOrigins: value.CORS_ALLOWED_ORIGINS,
     logLevel: value.LOG_LEVEL,
     port: value.PORT,
+    changeRetentionSeconds: value.CHANGE_RETENTION_SECONDS,
+    quotas: { decksPerOwner: value.MAX_DECKS_PER_OWNER, dosPerDeck: value.MAX_DOS_PER_DECK },
   };
 }

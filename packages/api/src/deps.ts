@@ -1,6 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createDeckService, createDoService, type Store, tableAnswers } from "@dodeck/core";
+import {
+  createChangeService,
+  createDeckService,
+  createDoService,
+  type Store,
+  tableAnswers,
+} from "@dodeck/core";
 import type { JWTVerifyGetKey } from "jose";
 import type { AppDeps } from "./app.ts";
 import { createRemoteKeys, createTokenVerifier } from "./auth.ts";
@@ -24,6 +30,8 @@ export type DepsOverrides = {
   accepting?: () => boolean;
   /** Swagger UI's files, where the runtime can read them (the Node server; see docs.ts). */
   docsAssets?: DocsAssets;
+  /** The services' clock: tests run writers whose clocks are skewed. */
+  now?: () => Date;
 };
 
 /**
@@ -61,7 +69,13 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     client: overrides.dynamo ?? createDynamoClient(config),
     tableName: config.tableName,
   };
-  const policy = { requireEmailVerified: config.requireEmailVerified };
+  const services = {
+    store,
+    policy: { requireEmailVerified: config.requireEmailVerified },
+    changeRetentionSeconds: config.changeRetentionSeconds,
+    quotas: config.quotas,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  };
   const log = overrides.log ?? createLogger(config.logLevel);
   const keys =
     overrides.keys ??
@@ -70,8 +84,9 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   const accepting = overrides.accepting ?? (() => true);
   return {
     config,
-    decks: createDeckService({ store, policy }),
-    dos: createDoService({ store, policy }),
+    decks: createDeckService(services),
+    dos: createDoService(services),
+    changes: createChangeService(services),
     verifyToken: createTokenVerifier({
       issuer: config.auth.issuer,
       audience: config.auth.audience,

@@ -239,6 +239,10 @@ export function buildOpenApiDocument(routes: NamedRoute[], info: { version: stri
       { name: "decks", description: "Decks a caller owns or that are shared with them" },
       { name: "collaborators", description: "Sharing a deck by email (owner only)" },
       { name: "dos", description: "The dos (to-do items) of a deck" },
+      {
+        name: "changes",
+        description: "A deck's change feed: a full sync, then only what changed (incremental sync)",
+      },
     ],
     paths,
     components: {

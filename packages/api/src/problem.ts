@@ -46,6 +46,8 @@ export const problemCatalogue = {
   collaborator_exists: { status: 409, title: "Collaborator already added" },
   collaborator_not_found: { status: 404, title: "Collaborator not found" },
   collaborator_limit: { status: 409, title: "Collaborator limit reached" },
+  deck_limit: { status: 409, title: "Deck limit reached" },
+  do_limit: { status: 409, title: "Do limit reached" },
   cannot_add_self: { status: 400, title: "Cannot add yourself as a collaborator" },
   no_updates_provided: { status: 400, title: "No updates provided" },
   idempotency_key_reused: {
@@ -53,6 +55,7 @@ export const problemCatalogue = {
     title: "Idempotency-Key already used for a different request",
   },
   precondition_failed: { status: 412, title: "Precondition failed" },
+  sync_token_expired: { status: 410, title: "Sync token expired" },
   validation_failed: { status: 422, title: "Validation failed" },
   invalid_json: { status: 400, title: "Malformed JSON body" },
   payload_too_large: { status: 413, title: "Payload too large" },

@@ -26,7 +26,7 @@ export type RouteDefinition = {
   path: string;
   summary: string;
   description?: string;
-  tag: "health" | "decks" | "collaborators" | "dos";
+  tag: "health" | "decks" | "collaborators" | "dos" | "changes";
   /**
    * Needs a bearer token. /v1 routes do, and only they: the app authenticates `/v1/*` before
    * any body is read (mount() refuses a definition that says otherwise).

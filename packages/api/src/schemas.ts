@@ -1,4 +1,12 @@
-import { emailPattern, limits, nameLowerOf, normalizeEmail, utf8Bytes } from "@dodeck/core";
+import {
+  defaultChangeRetentionSeconds,
+  emailPattern,
+  limits,
+  maxSyncTokenLength,
+  nameLowerOf,
+  normalizeEmail,
+  utf8Bytes,
+} from "@dodeck/core";
 import * as z from "zod";
 import { type ProblemCode, problemCatalogue } from "./problem.ts";
 
@@ -176,6 +184,20 @@ export const ListDecksQuery = z.object({
 
 export const ListDosQuery = z.object({ limit: Limit, cursor: Cursor });
 
+export const ListChangesQuery = z.object({
+  since: z
+    .string()
+    .min(1)
+    .max(maxSyncTokenLength)
+    .optional()
+    .meta({
+      description: `The \`nextSince\` of the previous answer; none for a full sync. Tokens expire with the retention (${defaultChangeRetentionSeconds / 86_400} days by default): 410 sync_token_expired then asks for a full sync.`,
+    }),
+  limit: Limit.meta({
+    description: `Changes per page, ${limits.page.min}–${limits.page.max} (default ${limits.page.default}); a do counts once however often it changed`,
+  }),
+});
+
 const DeckId = z
   .string()
   .meta({ description: "Deck id", examples: ["01JD5Z6V1E4Q8W3T2R9Y7X6C5B"] });
@@ -264,6 +286,30 @@ export const Do = z
     updatedAt: Timestamp,
   })
   .meta({ id: "Do" });
+
+const DeckUpdated = z
+  .strictObject({ type: z.literal("deck.updated"), deck: DeckDetail })
+  .meta({ id: "DeckUpdated", description: "The deck (name, collaborators) as it now is" });
+const DoUpserted = z
+  .strictObject({ type: z.literal("do.upserted"), do: Do })
+  .meta({ id: "DoUpserted", description: "A do created or changed: its latest state" });
+const DoDeleted = z
+  .strictObject({ type: z.literal("do.deleted"), doId: z.string() })
+  .meta({ id: "DoDeleted", description: "A do deleted (a tombstone)" });
+
+export const ChangePage = z
+  .strictObject({
+    changes: z
+      .array(z.discriminatedUnion("type", [DeckUpdated, DoUpserted, DoDeleted]))
+      .meta({ description: "Oldest first; each do at most once per page, with its latest state" }),
+    nextSince: z
+      .string()
+      .meta({ description: "Pass as `since` next time: every change after this page follows" }),
+    hasMore: z
+      .boolean()
+      .meta({ description: "More changes are already waiting: ask again now with nextSince" }),
+  })
+  .meta({ id: "ChangePage" });
 
 const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z

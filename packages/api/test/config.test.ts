@@ -71,6 +71,8 @@ describe("parseConfig", () => {
       corsOrigins: [],
       logLevel: "info",
       port: 8080,
+      changeRetentionSeconds: 7 * 24 * 60 * 60,
+      quotas: { decksPerOwner: 1_000, dosPerDeck: 1_000 },
     });
     expect(defaultTableName).toBe("DoDeck");
     expect(config.auth).toEqual({
@@ -100,6 +102,9 @@ describe("parseConfig", () => {
         LOG_LEVEL: "debug",
         ENVIRONMENT: "prod",
         PORT: "3000",
+        CHANGE_RETENTION_SECONDS: "864000",
+        MAX_DECKS_PER_OWNER: "200",
+        MAX_DOS_PER_DECK: "5000",
       },
       "1.2.3",
     );
@@ -119,7 +124,22 @@ describe("parseConfig", () => {
       corsOrigins: ["https://a.example", "https://b.example"],
       logLevel: "debug",
       port: 3000,
+      changeRetentionSeconds: 864_000,
+      quotas: { decksPerOwner: 200, dosPerDeck: 5_000 },
     });
+  });
+
+  it("keeps changes at least 7 days outside local runs (the contract's promise), any positive time locally", () => {
+    expect(() =>
+      parseConfig({ ...required, ENVIRONMENT: "staging", CHANGE_RETENTION_SECONDS: "60" }),
+    ).toThrow(/^CHANGE_RETENTION_SECONDS must be at least 604800/);
+    expect(parseConfig({ ...required, CHANGE_RETENTION_SECONDS: "2" }).changeRetentionSeconds).toBe(
+      2,
+    );
+    expect(failure({ ...required, CHANGE_RETENTION_SECONDS: "0" })).toMatch(
+      /^CHANGE_RETENTION_SECONDS /,
+    );
+    expect(failure({ ...required, MAX_DOS_PER_DECK: "0" })).toMatch(/^MAX_DOS_PER_DECK /);
   });
 
   it("reads true/false flags in their common spellings", () => {

@@ -247,7 +247,7 @@ describe("PATCH /v1/decks/{deckId}", () => {
     expect(read.body.ownerSub).toBe(users.owner.sub);
   });
 
-  it("renames a deck shared with the maximum number of collaborators (one 99-action transaction)", async () => {
+  it("renames a deck shared with the maximum number of collaborators (one 100-action transaction: the rows and the change item)", async () => {
     const other = await createTestApp();
     const deckId = await createDeck(other, users.owner, "crowded");
     for (let i = 0; i < 48; i++) await share(other, deckId, `c${i}@example.com`, users.owner);
@@ -266,12 +266,13 @@ describe("PATCH /v1/decks/{deckId}", () => {
 });
 
 describe("DELETE /v1/decks/{deckId}", () => {
-  it("answers 204 and removes the deck, its dos and every access row", async () => {
+  it("answers 204 and removes the deck, its dos, its change feed and every access row", async () => {
     const deckId = await createDeck(t, users.owner, "Doomed");
     await share(t, deckId, users.friend.email, users.owner);
     await share(t, deckId, "other@example.com", users.owner);
     for (let i = 0; i < 30; i++) await createDo(t, users.friend, deckId, `do ${i}`);
-    expect((await itemsOf(t, deckId)).length).toBe(1 + 30 + 3);
+    // The deck, 30 dos, 3 access rows, and a change item for each share and each do.
+    expect((await itemsOf(t, deckId)).length).toBe(1 + 30 + 3 + 32);
 
     const reply = await t.call(users.owner, "DELETE", `/v1/decks/${deckId}`);
     expect(reply.status).toBe(204);

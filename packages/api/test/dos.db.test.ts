@@ -210,7 +210,9 @@ describe("PATCH /v1/decks/{deckId}/dos/{doId}", () => {
       404,
       "do_not_found",
     );
-    expect((await scanAll(t.store)).filter((row) => row.doId === item.doId)).toEqual([]);
+    expect(
+      (await scanAll(t.store)).filter((row) => row.type === "do" && row.doId === item.doId),
+    ).toEqual([]);
   });
 
   it("answers 403 email_not_verified to an unverified collaborator and 404 deck_not_found to a stranger", async () => {
@@ -247,7 +249,9 @@ describe("DELETE /v1/decks/{deckId}/dos/{doId}", () => {
       const reply = await t.call(user, "DELETE", `${dosPath()}/${item.doId}`);
       expect(reply.status).toBe(204);
       expect(reply.body).toBeUndefined();
-      expect((await scanAll(t.store)).filter((row) => row.doId === item.doId)).toEqual([]);
+      expect(
+        (await scanAll(t.store)).filter((row) => row.type === "do" && row.doId === item.doId),
+      ).toEqual([]);
       expectProblem(await t.call(user, "DELETE", `${dosPath()}/${item.doId}`), 404, "do_not_found");
     }
     expectProblem(await t.call(users.owner, "DELETE", `${dosPath()}/bad-id`), 404, "do_not_found");
@@ -270,6 +274,8 @@ describe("DELETE /v1/decks/{deckId}/dos/{doId}", () => {
       404,
       "deck_not_found",
     );
-    expect((await scanAll(t.store)).filter((row) => row.doId === item.doId)).toHaveLength(1);
+    expect(
+      (await scanAll(t.store)).filter((row) => row.type === "do" && row.doId === item.doId),
+    ).toHaveLength(1);
   });
 });

@@ -47,7 +47,9 @@ describe("dueAt", () => {
     expect(untouched.body.dueAt).toBe("2027-01-02T13:30:15.250Z");
     const cleared = await t.call(users.owner, "PATCH", path, { dueAt: null });
     expect(cleared.body).toMatchObject({ text: "plan B", completed: true, dueAt: null });
-    const stored = (await itemsOf(t, deckId)).find((item) => item.doId === made.body.doId);
+    const stored = (await itemsOf(t, deckId)).find(
+      (item) => item.type === "do" && item.doId === made.body.doId,
+    );
     expect(stored).toBeDefined();
     expect(stored).not.toHaveProperty("dueAt");
   });

@@ -128,14 +128,16 @@ describe("DynamoDB calls per route", () => {
     const full = await createDeck(t, users.owner, "Full");
     await share(t, full, users.friend.email, users.owner);
     for (let i = 0; i < 30; i++) await createDo(t, users.owner, full, `do ${i}`);
-    // 30 dos: two batches of at most 25 deletes, then the deck item with its pending-deletion
-    // entry in a transaction of their own (see purgeDeck()).
+    // 30 dos and 31 change items (the share, each do): three batches of at most 25 deletes,
+    // then the deck item with its pending-deletion entry in a transaction of their own (see
+    // purgeDeck()).
     expect(await callsFor(users.owner, "DELETE", `/v1/decks/${full}`)).toEqual({
       status: 204,
       calls: [
         "GetItem",
         "TransactWriteItems",
         "Query",
+        "BatchWriteItem",
         "BatchWriteItem",
         "BatchWriteItem",
         "TransactWriteItems",
@@ -287,6 +289,39 @@ describe("DynamoDB calls per route", () => {
       status: 404,
       calls: ["TransactWriteItems"],
     });
+  });
+
+  it("GET changes: full sync one Query (deck and dos); a delta GetItem then Query, or GetItem alone when nothing changed", async () => {
+    const deckId = await createDeck(t, users.owner, "Feed");
+    for (let i = 0; i < 3; i++) await createDo(t, users.owner, deckId, `do ${i}`);
+    const path = `/v1/decks/${deckId}/changes`;
+    const full = await counted(t, () => t.call(users.owner, "GET", path));
+    expect({ status: full.reply.status, calls: full.calls }).toEqual({
+      status: 200,
+      calls: ["Query"],
+    });
+    const since = full.reply.body.nextSince;
+    expect(await callsFor(users.owner, "GET", `${path}?since=${since}`)).toEqual({
+      status: 200,
+      calls: ["GetItem"],
+    });
+    await createDo(t, users.owner, deckId, "one more");
+    expect(await callsFor(users.owner, "GET", `${path}?since=${since}`)).toEqual({
+      status: 200,
+      calls: ["GetItem", "Query"],
+    });
+    // A full sync's later pages read the deck and the next dos in parallel.
+    const first = await t.call(users.owner, "GET", `${path}?limit=2`);
+    const next = await callsFor(
+      users.owner,
+      "GET",
+      `${path}?limit=2&since=${first.body.nextSince}`,
+    );
+    expect({ ...next, calls: next.calls.sort() }).toEqual({
+      status: 200,
+      calls: ["GetItem", "Query"],
+    });
+    expect(await callsFor(users.stranger, "GET", path)).toEqual({ status: 404, calls: ["Query"] });
   });
 
   it("health and documents: /healthz and /openapi.json read nothing, /readyz one GetItem", async () => {

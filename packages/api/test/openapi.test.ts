@@ -56,7 +56,7 @@ describe("GET /openapi.json", () => {
         ),
       ].sort();
       expect(documented, environment).toEqual(routed);
-      expect(routed).toHaveLength(16);
+      expect(routed).toHaveLength(17);
     }
   });
 

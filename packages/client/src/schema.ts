@@ -224,10 +224,38 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/v1/decks/{deckId}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in a deck since a sync token (without one: a full sync)
+         * @description Without `since`: a full sync, the deck (`deck.updated`) and every do (`do.upserted`), paged with `hasMore`. With `since`: every change after it, oldest first, each do at most once per page with its latest state, deleted dos as `do.deleted`. Follow `nextSince` (at once while `hasMore`, else whenever you poll) and you see every committed change at least once. A token older than the retention (7 days) answers 410 sync_token_expired: start again with a full sync.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 };
 export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
+        ChangePage: {
+            /** @description Oldest first; each do at most once per page, with its latest state */
+            changes: (components["schemas"]["DeckUpdated"] | components["schemas"]["DoUpserted"] | components["schemas"]["DoDeleted"])[];
+            /** @description Pass as `since` next time: every change after this page follows */
+            nextSince: string;
+            /** @description More changes are already waiting: ask again now with nextSince */
+            hasMore: boolean;
+        };
         CreateDeck: {
             /**
              * @description Deck name: 1–120 characters after trimming surrounding whitespace, stored in Unicode NFC; must contain a visible character
@@ -277,6 +305,12 @@ export type components = {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
+        /** @description The deck (name, collaborators) as it now is */
+        DeckUpdated: {
+            /** @constant */
+            type: "deck.updated";
+            deck: components["schemas"]["DeckDetail"];
+        };
         Do: {
             doId: string;
             deckId: string;
@@ -300,10 +334,22 @@ export type components = {
              */
             updatedAt: string;
         };
+        /** @description A do deleted (a tombstone) */
+        DoDeleted: {
+            /** @constant */
+            type: "do.deleted";
+            doId: string;
+        };
         DoPage: {
             items: components["schemas"]["Do"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+        };
+        /** @description A do created or changed: its latest state */
+        DoUpserted: {
+            /** @constant */
+            type: "do.upserted";
+            do: components["schemas"]["Do"];
         };
         Health: {
             /** @constant */
@@ -338,7 +384,7 @@ export type components = {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "cannot_add_self" | "no_updates_provided" | "idempotency_key_reused" | "precondition_failed" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
+            code: "unauthorized" | "email_required" | "email_not_verified" | "owner_only" | "deck_not_found" | "do_not_found" | "collaborator_exists" | "collaborator_not_found" | "collaborator_limit" | "deck_limit" | "do_limit" | "cannot_add_self" | "no_updates_provided" | "idempotency_key_reused" | "precondition_failed" | "sync_token_expired" | "validation_failed" | "invalid_json" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "service_unavailable" | "internal_error" | "bad_request" | "request_timeout" | "request_header_fields_too_large";
             /** @description Field errors (422 validation_failed only) */
             errors?: {
                 path: string;
@@ -427,13 +473,17 @@ export type components = {
     };
     pathItems: never;
 };
+export type ChangePage = components['schemas']['ChangePage'];
 export type CreateDeck = components['schemas']['CreateDeck'];
 export type CreateDo = components['schemas']['CreateDo'];
 export type DeckDetail = components['schemas']['DeckDetail'];
 export type DeckSummary = components['schemas']['DeckSummary'];
 export type DeckSummaryPage = components['schemas']['DeckSummaryPage'];
+export type DeckUpdated = components['schemas']['DeckUpdated'];
 export type Do = components['schemas']['Do'];
+export type DoDeleted = components['schemas']['DoDeleted'];
 export type DoPage = components['schemas']['DoPage'];
+export type DoUpserted = components['schemas']['DoUpserted'];
 export type Health = components['schemas']['Health'];
 export type MoveDo = components['schemas']['MoveDo'];
 export type OpenApiDocument = components['schemas']['OpenApiDocument'];
@@ -719,6 +769,19 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "unauthorized";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Deck limit reached (`deck_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "deck_limit";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
@@ -1707,6 +1770,19 @@ export interface operations {
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };
+            /** @description Do limit reached (`do_limit`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "do_limit";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
             /** @description Payload too large (`payload_too_large`) */
             413: {
                 headers: {
@@ -2287,6 +2363,127 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {unknown} */
                         code: "unsupported_media_type";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Validation failed (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "validation_failed";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Internal server error (`internal_error`) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "internal_error";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Service unavailable (`service_unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "service_unavailable";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description The `nextSince` of the previous answer; none for a full sync. Tokens expire with the retention (7 days by default): 410 sync_token_expired then asks for a full sync. */
+                since?: string;
+                /** @description Changes per page, 1–100 (default 50); a do counts once however often it changed */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Deck id */
+                deckId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /** @description Unauthorized (`unauthorized`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "unauthorized";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Email not verified (`email_not_verified`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "email_not_verified";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Deck not found (`deck_not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "deck_not_found";
+                    } & WithRequired<components["schemas"]["Problem"], "code">;
+                };
+            };
+            /** @description Sync token expired (`sync_token_expired`) */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {unknown} */
+                        code: "sync_token_expired";
                     } & WithRequired<components["schemas"]["Problem"], "code">;
                 };
             };

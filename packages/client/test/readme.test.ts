@@ -10,3 +10,11 @@ describe("README client example", () => {
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
   });
 });
+
+describe("docs/api.md change-feed client loop", () => {
+  it("is sync-example.ts, verbatim", () => {
+    const api = readFileSync("docs/api.md", "utf8");
+    const example = readFileSync("packages/client/test/sync-example.ts", "utf8");
+    expect(api).toContain(`\`\`\`ts\n${example}\`\`\``);
+  });
+});

@@ -1,12 +1,23 @@
 import {
+  changePut,
+  clockCondition,
+  clockNames,
+  clockSet,
+  defaultChangeRetentionSeconds,
+  microsOf,
+  nextPosition,
+} from "./changes.ts";
+import {
   accessItem,
   collaboratorAccessKey,
   deckItem,
   nameLowerOf,
   ownerAccessKey,
+  ownerCountNames,
   pendingDeletionItem,
 } from "./items.ts";
 import { type Key, keys } from "./keys.ts";
+import { limits } from "./limits.ts";
 import type { Deck } from "./model.ts";
 import type { TransactItem } from "./store.ts";
 
@@ -30,6 +41,7 @@ export const renamedDeck = (deck: Deck, name: string, at: string): Deck => ({
   name,
   updatedAt: at,
   version: deck.version + 1,
+  lastChangeAt: positionAfter(deck, at),
 });
 
 export const sharedDeck = (deck: Deck, email: string, at: string): Deck => ({
@@ -37,12 +49,22 @@ export const sharedDeck = (deck: Deck, email: string, at: string): Deck => ({
   collaborators: [...deck.collaborators, email],
   updatedAt: at,
   version: deck.version + 1,
+  lastChangeAt: positionAfter(deck, at),
+});
+
+export const unsharedDeck = (deck: Deck, email: string, at: string): Deck => ({
+  ...deck,
+  collaborators: deck.collaborators.filter((other) => other !== email),
+  updatedAt: at,
+  version: deck.version + 1,
+  lastChangeAt: positionAfter(deck, at),
 });
 
 /**
  * The deck item's update, applied only to the version that was read and never to a deck
  * being deleted: a concurrent writer makes it fail instead of interleaving (position 0 of
- * every plan below).
+ * every plan below). A change the feed records also moves the deck's clock to its position,
+ * only upwards (changes.ts): a do write since the read makes it fail too, and re-plan.
  */
 function deckUpdate(
   table: string,
@@ -51,21 +73,42 @@ function deckUpdate(
   values: Record<string, unknown>,
   names: Record<string, string> = {},
   extra = "",
+  position?: number,
 ): TransactItem {
+  const clock = position !== undefined;
   return {
     Update: {
       TableName: table,
       Key: keys.deck(deck.deckId),
-      UpdateExpression: `SET ${set}, #version = :nextVersion ${extra}`.trim(),
-      ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
-      ExpressionAttributeNames: { "#version": "version", ...names },
+      UpdateExpression:
+        `SET ${set}, #version = :nextVersion${clock ? `, ${clockSet}` : ""} ${extra}`.trim(),
+      ConditionExpression: `#version = :version AND attribute_not_exists(deleting)${
+        clock ? ` AND ${clockCondition}` : ""
+      }`,
+      ExpressionAttributeNames: { "#version": "version", ...(clock ? clockNames : {}), ...names },
       ExpressionAttributeValues: {
         ":version": deck.version,
         ":nextVersion": deck.version + 1,
+        ...(clock ? { ":position": position } : {}),
         ...values,
       },
     },
   };
+}
+
+/** Where a change planned at `at` on the deck as read goes in its feed. */
+export const positionAfter = (deck: Deck, at: string): number =>
+  nextPosition(microsOf(new Date(at)), deck.lastChangeAt);
+
+/** The feed's record of a deck change: the deck as the change leaves it. */
+function deckChange(table: string, after: Deck, retention: number): TransactItem {
+  return changePut(
+    table,
+    after.deckId,
+    after.lastChangeAt,
+    { kind: "deck.updated", deck: after },
+    retention,
+  );
 }
 
 /** Access rows carry the collaborator count a summary shows; it changes with each share. */
@@ -81,8 +124,46 @@ function rowCountUpdate(table: string, key: Key, count: number): TransactItem {
   };
 }
 
-/** A new deck and its owner's access row; the deck id must not exist yet. */
-export function planCreateDeck(table: string, deck: Deck): TransactWritePlan {
+/**
+ * The owner's deck counter moved by one: up only below the quota (position 2 of a create,
+ * whose refusal there is 409 deck_limit, told by the counter as it was), down on a delete.
+ */
+function ownerCountUpdate(table: string, ownerSub: string, by: 1 | -1, max: number): TransactItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: keys.ownerCount(ownerSub),
+      UpdateExpression: "SET #type = :type, #ownerSub = :ownerSub ADD #deckCount :by",
+      ...(by === 1
+        ? {
+            ConditionExpression: "attribute_not_exists(#deckCount) OR #deckCount < :max",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }
+        : {}),
+      ExpressionAttributeNames: {
+        "#type": "type",
+        "#ownerSub": "ownerSub",
+        "#deckCount": ownerCountNames.deckCount,
+      },
+      ExpressionAttributeValues: {
+        ":type": "ownerCount",
+        ":ownerSub": ownerSub,
+        ":by": by,
+        ...(by === 1 ? { ":max": max } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A new deck, its owner's access row, and the owner's deck counter (below the quota); the deck
+ * id must not exist yet.
+ */
+export function planCreateDeck(
+  table: string,
+  deck: Deck,
+  decksPerOwner: number = limits.quotas.decksPerOwner,
+): TransactWritePlan {
   return {
     TransactItems: [
       {
@@ -93,16 +174,23 @@ export function planCreateDeck(table: string, deck: Deck): TransactWritePlan {
         },
       },
       { Put: { TableName: table, Item: accessItem(ownerAccessKey(deck), deck, 0) } },
+      ownerCountUpdate(table, deck.ownerSub, 1, decksPerOwner),
     ],
   };
 }
 
 /**
  * Rename: the deck, and every access row (owner's and each collaborator's), whose sort key
- * holds the lower-cased name. 1 + 2 × (1 + collaborators) actions when the key changes, which
- * is what bounds collaborators per deck (limits.maxCollaborators).
+ * holds the lower-cased name, and the change-feed item: 2 + 2 × (1 + collaborators) actions
+ * when the key changes, which is what bounds collaborators per deck (limits.maxCollaborators).
  */
-export function planRename(table: string, deck: Deck, name: string, at: string): TransactWritePlan {
+export function planRename(
+  table: string,
+  deck: Deck,
+  name: string,
+  at: string,
+  retention = defaultChangeRetentionSeconds,
+): TransactWritePlan {
   const renamed = renamedDeck(deck, name, at);
   const count = deck.collaborators.length;
   const items: TransactItem[] = [
@@ -112,6 +200,8 @@ export function planRename(table: string, deck: Deck, name: string, at: string):
       "#name = :name, nameLower = :nameLower, updatedAt = :now",
       { ":name": renamed.name, ":nameLower": nameLowerOf(renamed.name), ":now": at },
       NAME,
+      "",
+      renamed.lastChangeAt,
     ),
   ];
   const rowKeys: [Key, Key][] = [
@@ -141,6 +231,7 @@ export function planRename(table: string, deck: Deck, name: string, at: string):
       });
     }
   }
+  items.push(deckChange(table, renamed, retention));
   return { TransactItems: items };
 }
 
@@ -148,7 +239,13 @@ export function planRename(table: string, deck: Deck, name: string, at: string):
  * Share: add the email to the deck's set, put its access row (position 1: failing there means
  * the collaborator already exists), and update the count on every other access row.
  */
-export function planShare(table: string, deck: Deck, email: string, at: string): TransactWritePlan {
+export function planShare(
+  table: string,
+  deck: Deck,
+  email: string,
+  at: string,
+  retention = defaultChangeRetentionSeconds,
+): TransactWritePlan {
   const shared = sharedDeck(deck, email, at);
   const count = shared.collaborators.length;
   return {
@@ -160,6 +257,7 @@ export function planShare(table: string, deck: Deck, email: string, at: string):
         { ":now": at, ":email": new Set([email]) },
         {},
         "ADD collaborators :email",
+        shared.lastChangeAt,
       ),
       {
         Put: {
@@ -172,6 +270,7 @@ export function planShare(table: string, deck: Deck, email: string, at: string):
       ...deck.collaborators.map((other) =>
         rowCountUpdate(table, collaboratorAccessKey(other, deck), count),
       ),
+      deckChange(table, shared, retention),
     ],
   };
 }
@@ -182,8 +281,10 @@ export function planUnshare(
   deck: Deck,
   email: string,
   at: string,
+  retention = defaultChangeRetentionSeconds,
 ): TransactWritePlan {
-  const remaining = deck.collaborators.filter((other) => other !== email);
+  const unshared = unsharedDeck(deck, email, at);
+  const remaining = unshared.collaborators;
   return {
     TransactItems: [
       deckUpdate(
@@ -193,19 +294,22 @@ export function planUnshare(
         { ":now": at, ":email": new Set([email]) },
         {},
         "DELETE collaborators :email",
+        unshared.lastChangeAt,
       ),
       { Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) } },
       rowCountUpdate(table, ownerAccessKey(deck), remaining.length),
       ...remaining.map((other) =>
         rowCountUpdate(table, collaboratorAccessKey(other, deck), remaining.length),
       ),
+      deckChange(table, unshared, retention),
     ],
   };
 }
 
 /**
  * The first phase of a delete: mark the deck `deleting` (from then on it is gone for the API
- * and no do can be created in it), remove every access row, and list the deck as a pending
+ * and no do can be created in it), remove every access row, take the deck off its owner's
+ * count, and list the deck as a pending
  * deletion (last, so the positions before it stay those of the other plans), in one
  * transaction: a marked deck is always findable by the sweeper.
  */
@@ -217,6 +321,8 @@ export function planDeleteMark(table: string, deck: Deck, at: string): TransactW
       ...deck.collaborators.map((email) => ({
         Delete: { TableName: table, Key: collaboratorAccessKey(email, deck) },
       })),
+      // The deck no longer counts against its owner's quota from this moment.
+      ownerCountUpdate(table, deck.ownerSub, -1, 0),
       { Put: { TableName: table, Item: pendingDeletionItem(deck.deckId, at) } },
     ],
   };

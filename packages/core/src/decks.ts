@@ -61,7 +61,8 @@ const MAX_ATTEMPTS = 8;
 export type DeckService = ReturnType<typeof createDeckService>;
 
 export function createDeckService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
+  const { store, policy, table, now, retention, quotas, newId, read, idempotency } =
+    serviceContext(options);
 
   /**
    * Read the deck, plan the write, and apply it in one transaction conditioned on the version
@@ -147,7 +148,7 @@ export function createDeckService(options: ServiceOptions) {
           );
         }
         const at = now();
-        const items = planShare(table, deck, email, at).TransactItems;
+        const items = planShare(table, deck, email, at, retention).TransactItems;
         const shared = sharedDeck(deck, email, at);
         return {
           items,
@@ -180,9 +181,11 @@ export function createDeckService(options: ServiceOptions) {
           updatedAt: at,
           version: 1,
           deleting: false,
+          lastChangeAt: 0,
+          doCount: 0,
         };
         const result = versioned(toDeckDetail(deck, caller), deck.version);
-        const items = planCreateDeck(table, deck).TransactItems;
+        const items = planCreateDeck(table, deck, quotas.decksPerOwner).TransactItems;
         if (claim) items.push(claim.put(result, deck.version));
         for (let attempt = 1; ; attempt++) {
           try {
@@ -192,7 +195,13 @@ export function createDeckService(options: ServiceOptions) {
             const reasons = cancellationReasons(error);
             if (reasons === undefined) throw mapAwsError(error);
             claim?.check(items, reasons);
-            // Only the key's record can be contended (the deck id is new): retry that race.
+            if (reasons[2]?.Code === "ConditionalCheckFailed")
+              throw new AppError(
+                "deck_limit",
+                `An owner has at most ${quotas.decksPerOwner} decks; delete one first.`,
+              );
+            // Only the key's record and the owner's counter can be contended (the deck id is
+            // new): retry that race.
             if (attempt >= MAX_ATTEMPTS || !reasons.some((r) => r.Code === "TransactionConflict"))
               throw mapAwsError(error);
             await pause(attempt);
@@ -278,7 +287,7 @@ export function createDeckService(options: ServiceOptions) {
           const at = now();
           const renamed = renamedDeck(deck, input.name, at);
           return {
-            items: planRename(table, deck, input.name, at).TransactItems,
+            items: planRename(table, deck, input.name, at, retention).TransactItems,
             result: versioned(toDeckDetail(renamed, caller), renamed.version),
           };
         },
@@ -311,7 +320,7 @@ export function createDeckService(options: ServiceOptions) {
         caller,
         (deck) => {
           if (!deck.collaborators.includes(email)) throw new AppError("collaborator_not_found");
-          const items = planUnshare(table, deck, email, now()).TransactItems;
+          const items = planUnshare(table, deck, email, now(), retention).TransactItems;
           return { items, result: undefined };
         },
         options,

@@ -18,16 +18,18 @@ const MAX_BATCH_RETRIES = 8;
 const MAX_FINISH_ATTEMPTS = 8;
 
 /**
- * The second phase of a delete (the first is `planDeleteMark`): remove a marked deck's dos in
- * batches, then the deck item with its pending-deletion entry. Every step is an unconditional
+ * The second phase of a delete (the first is `planDeleteMark`): remove a marked deck's dos and
+ * change items in batches, then the deck item with its pending-deletion entry. Every step is an unconditional
  * delete of what is there or a delete guarded by the mark, so it is idempotent: the owner's
  * retried DELETE and the sweeper may run it at the same time on the same deck, and whichever
  * is interrupted leaves a state the other (or the next sweep) finishes.
  */
 export async function purgeDeck(store: Store, deckId: string): Promise<void> {
+  // Every item after the deck's own: its dos, then its change feed (no write can add to
+  // either once the deck is marked).
   for await (const page of queryPages(store, {
-    KeyConditionExpression: "PK = :pk AND begins_with(SK, :do)",
-    ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId), ":do": keys.doPrefix },
+    KeyConditionExpression: "PK = :pk AND SK > :deck",
+    ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId), ":deck": keys.deckSortKey },
     ProjectionExpression: "PK, SK",
     Limit: PURGE_PAGE,
   })) {

@@ -1,16 +1,26 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
+import {
+  type ChangeRecord,
+  changePut,
+  clockCondition,
+  clockNames,
+  clockSetThrough,
+} from "./changes.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
 import type { Claim, IdempotencyOptions } from "./idempotency.ts";
 import { isItemId } from "./ids.ts";
 import {
   deckFromItem,
+  deckNames,
+  doCountOf,
   doFromItem,
   doItem,
   doNames,
   doVersionCondition,
   doVersionOf,
+  lastChangeOf,
 } from "./items.ts";
 import { keys } from "./keys.ts";
 import { limits } from "./limits.ts";
@@ -34,14 +44,19 @@ import {
 } from "./store.ts";
 import { type Precondition, satisfies, versioned } from "./versions.ts";
 
-/** Optimistic retries of a do update that lost a race with another writer of the same do. */
+/**
+ * Optimistic retries of a do write that lost a race (another writer of the same do, or a
+ * transaction conflict on the deck item, which every change of the deck updates).
+ */
 const MAX_ATTEMPTS = 8;
+/** Immediate retries at a later position when the deck's clock was ahead of this writer's. */
+const MAX_CLOCK_ROUNDS = 4;
 
 /**
  * Dos a rebalance rewrites at most (the moved one included): one transaction, never split,
- * with the deck's admission and one action to spare (a change feed's or a claim's record).
+ * holding the deck's update and, for each rewritten do, its write and its change item.
  */
-export const REBALANCE_WINDOW = limits.maxTransactionActions - 2;
+export const REBALANCE_WINDOW = Math.floor((limits.maxTransactionActions - 1) / 2);
 
 /** A do of a deck as read for listing and moving: its item and its place in the order. */
 type Place = { row: Record<string, unknown>; position: string; doId: string };
@@ -57,76 +72,154 @@ export type DoChanges = {
 export type DoService = ReturnType<typeof createDoService>;
 
 export function createDoService(options: ServiceOptions) {
-  const { store, policy, table, now, newId, read, idempotency } = serviceContext(options);
+  const { store, policy, table, now, positionAfter, retention, quotas, newId, read, idempotency } =
+    serviceContext(options);
   const nextTimeKey = createTimeKeys(() => Date.parse(now()));
 
-  /**
-   * A condition check that admits the caller to the deck inside a write transaction, so the
-   * check and the write are one atomic step: a do cannot land in a deck that was deleted or
-   * unshared a moment before. On failure DynamoDB returns the deck as it was, which tells
-   * 404 from 403 without another read.
-   */
-  function admits(deckId: string, caller: Caller): TransactItem {
+  /** The condition that admits the caller to the deck: it exists, is not being deleted, and is theirs or shared with them. */
+  function admission(caller: Caller) {
     const email = usableEmail(caller, policy);
     return {
-      ConditionCheck: {
+      expression: `attribute_exists(PK) AND attribute_not_exists(deleting) AND (ownerSub = :sub${
+        email === undefined ? "" : " OR contains(collaborators, :email)"
+      })`,
+      values: { ":sub": caller.sub, ...(email === undefined ? {} : { ":email": email }) },
+    };
+  }
+
+  /**
+   * The deck item's part of every do change, in the write's own transaction: it admits the
+   * caller (so a do cannot land in a deck deleted or unshared a moment before), moves the
+   * deck's change clock to `position`, only upwards (changes.ts), and keeps `doCount`: a create
+   * adds one only below the quota, a delete takes one off. On failure DynamoDB returns the deck
+   * as it was, which tells 404 from 403, a full deck, and a clock that was behind, without
+   * another read.
+   */
+  function touch(
+    deckId: string,
+    caller: Caller,
+    position: number,
+    through: number,
+    count: -1 | 0 | 1,
+  ): TransactItem {
+    const admitted = admission(caller);
+    const counted = count !== 0;
+    return {
+      Update: {
         TableName: table,
         Key: keys.deck(deckId),
-        ConditionExpression: `attribute_exists(PK) AND attribute_not_exists(deleting) AND (ownerSub = :sub${
-          email === undefined ? "" : " OR contains(collaborators, :email)"
-        })`,
+        // A write recording several changes (a rebalance) takes positions position..through.
+        UpdateExpression: `SET ${clockSetThrough}${counted ? " ADD #doCount :count" : ""}`,
+        ConditionExpression: `${admitted.expression} AND ${clockCondition}${
+          count === 1 ? " AND (attribute_not_exists(#doCount) OR #doCount < :maxDos)" : ""
+        }`,
+        ExpressionAttributeNames: {
+          ...clockNames,
+          ...(counted ? { "#doCount": deckNames.doCount } : {}),
+        },
         ExpressionAttributeValues: {
-          ":sub": caller.sub,
-          ...(email === undefined ? {} : { ":email": email }),
+          ...admitted.values,
+          ":position": position,
+          ":through": through,
+          ...(counted ? { ":count": count } : {}),
+          ...(count === 1 ? { ":maxDos": quotas.dosPerDeck } : {}),
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
     };
   }
 
+  /** Admission alone, for a transaction that changes nothing (a missing do's 404). */
+  function admits(deckId: string, caller: Caller): TransactItem {
+    const admitted = admission(caller);
+    return {
+      ConditionCheck: {
+        TableName: table,
+        Key: keys.deck(deckId),
+        ConditionExpression: admitted.expression,
+        ExpressionAttributeValues: admitted.values,
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+    };
+  }
+
   /**
-   * Runs [admits, write, ...companions] as one transaction: every do write goes through here.
-   * Maps a refusal to the contract by the position that failed. A refused write is `missing`
-   * unless `refused` explains it from the item as it was (the write asks for ALL_OLD); a refused
-   * companion (a sibling a rebalance rewrites, conditioned on its position as read) means the
-   * deck changed since it was read. Returns "retry" when the transaction lost a race and may be
-   * retried from a fresh read.
+   * Runs [touch, ...writes, ...change items, claim] as one transaction (or [admits, ...writes]
+   * when `change` is undefined): every do write goes through here. Maps a refusal to the
+   * contract by the position that failed. A refused first write is `missing` unless `refused`
+   * explains it from the item as it was (the write asks for ALL_OLD); a refused companion (a
+   * sibling a rebalance rewrites, or a neighbour checked, conditioned on its position as read)
+   * means the deck changed since it was read. A deck clock ahead of this writer's (a skewed
+   * clock, or a change committed since) is retried at once just past it. Returns "retry" when
+   * the transaction lost a race and may be retried from a fresh read.
    */
   async function writeAdmitted(
     deckId: string,
     caller: Caller,
     write: TransactItem | readonly [TransactItem, ...TransactItem[]],
+    change: ChangeRecord | readonly ChangeRecord[] | undefined,
     missing: AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
-    /** An Idempotency-Key's record for the same transaction (after the writes). */
+    /** An Idempotency-Key's record for the same transaction (last). */
     claim?: { item: TransactItem; check: Claim["check"] },
   ): Promise<"written" | "retry"> {
-    const writes = Array.isArray(write) ? write : [write as TransactItem];
-    const items = [admits(deckId, caller), ...writes, ...(claim ? [claim.item] : [])];
-    try {
-      await transact(store, items);
-      return "written";
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons === undefined) throw mapAwsError(error);
-      claim?.check(items, reasons);
-      if (reasons[0]?.Code === "ConditionalCheckFailed") {
-        assertCanRead(deckFromItem(reasons[0].Item), caller, policy);
-        throw new AppError("deck_not_found");
+    const writes: readonly TransactItem[] = Array.isArray(write) ? write : [write as TransactItem];
+    const records: readonly ChangeRecord[] =
+      change === undefined ? [] : Array.isArray(change) ? change : [change as ChangeRecord];
+    const count = records.length === 1 ? countChange(records[0]!, writes[0]!) : 0;
+    let lastSeen = 0;
+    for (let round = 1; round <= MAX_CLOCK_ROUNDS; round++) {
+      // One position per change item, consecutive; the deck's clock moves to the last one.
+      const first = positionAfter(lastSeen);
+      const through = first + Math.max(records.length, 1) - 1;
+      const items = [
+        records.length === 0
+          ? admits(deckId, caller)
+          : touch(deckId, caller, first, through, count),
+        ...writes,
+        ...records.map((record, i) => changePut(table, deckId, first + i, record, retention)),
+        ...(claim ? [claim.item] : []),
+      ];
+      try {
+        await transact(store, items);
+        return "written";
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons === undefined) throw mapAwsError(error);
+        claim?.check(items, reasons);
+        const deckRefused = reasons[0]?.Code === "ConditionalCheckFailed";
+        const deck = reasons[0]?.Item;
+        if (deckRefused) {
+          assertCanRead(deckFromItem(deck), caller, policy);
+          if (deck === undefined || records.length === 0) throw new AppError("deck_not_found");
+          if (count === 1 && doCountOf(deck) >= quotas.dosPerDeck)
+            throw new AppError(
+              "do_limit",
+              `A deck holds at most ${quotas.dosPerDeck} dos; delete some first.`,
+            );
+        }
+        // The write's own refusal decides before a clock that was behind: retrying at a later
+        // position could not make it pass.
+        if (reasons[1]?.Code === "ConditionalCheckFailed") {
+          const old = reasons[1].Item;
+          if (old === undefined || refused === undefined) throw missing;
+          const outcome = refused(old);
+          if (outcome === "retry") return "retry";
+          throw outcome;
+        }
+        if (reasons.slice(2, 1 + writes.length).some((r) => r.Code === "ConditionalCheckFailed"))
+          return "retry";
+        if (deckRefused && deck !== undefined) {
+          // Admitted and not full, so the clock refused: another change took a later position.
+          lastSeen = lastChangeOf(deck);
+          continue;
+        }
+        // Another transaction held one of the items (TransactionConflict): nothing was written.
+        if (reasons.some((reason) => reason.Code === "TransactionConflict")) return "retry";
+        throw mapAwsError(error);
       }
-      if (reasons[1]?.Code === "ConditionalCheckFailed") {
-        const old = reasons[1].Item;
-        if (old === undefined || refused === undefined) throw missing;
-        const outcome = refused(old);
-        if (outcome === "retry") return "retry";
-        throw outcome;
-      }
-      if (reasons.slice(2, 1 + writes.length).some((r) => r.Code === "ConditionalCheckFailed"))
-        return "retry";
-      // Another transaction held one of the items (TransactionConflict): nothing was written.
-      if (reasons.some((reason) => reason.Code === "TransactionConflict")) return "retry";
-      throw mapAwsError(error);
     }
+    return "retry";
   }
 
   /** The do's item, read strongly consistent; undefined when it does not exist. */
@@ -153,10 +246,7 @@ export function createDoService(options: ServiceOptions) {
   ): Promise<{ deck: Deck | undefined; dos: Place[] }> {
     let deck: Deck | undefined;
     const dos: Place[] = [];
-    for await (const page of queryPages(store, {
-      KeyConditionExpression: "PK = :pk",
-      ExpressionAttributeValues: { ":pk": keys.deckPartition(deckId) },
-    })) {
+    for await (const page of queryPages(store, deckAndDos(deckId))) {
       for (const row of page) {
         if (row.SK === keys.deckSortKey) deck = deckFromItem(row);
         // Any item under a do's key is a do: the old service's have no `type` attribute.
@@ -205,7 +295,11 @@ export function createDoService(options: ServiceOptions) {
     const clash = new AppError("internal_error", "Generated a do id that already exists.");
     for (let attempt = 1; ; attempt++) {
       const record = claim ? { item: claim.put(result, 1), check: claim.check } : undefined;
-      if ((await writeAdmitted(deckId, caller, put, clash, undefined, record)) === "written") break;
+      const change = { kind: "do.upserted", doId: created.doId, do: created } as const;
+      if (
+        (await writeAdmitted(deckId, caller, put, change, clash, undefined, record)) === "written"
+      )
+        break;
       await conflictPause(attempt);
     }
     return result;
@@ -256,7 +350,16 @@ export function createDoService(options: ServiceOptions) {
       },
     };
     for (let attempt = 1; ; attempt++) {
-      const outcome = await writeAdmitted(deckId, caller, write, new AppError("do_not_found"));
+      // The do as this write leaves it is not known here (other writers' fields may be in it):
+      // the change records the do, and readers take its state as it is when they read.
+      const change = { kind: "do.upserted", doId } as const;
+      const outcome = await writeAdmitted(
+        deckId,
+        caller,
+        write,
+        change,
+        new AppError("do_not_found"),
+      );
       if (outcome === "written") break;
       await conflictPause(attempt);
     }
@@ -478,7 +581,7 @@ export function createDoService(options: ServiceOptions) {
               ConditionExpression: "attribute_exists(PK)",
             },
           };
-          await writeAdmitted(deckId, caller, check, missing);
+          await writeAdmitted(deckId, caller, check, undefined, missing);
           continue;
         }
         const version = doVersionOf(stored);
@@ -523,6 +626,7 @@ export function createDoService(options: ServiceOptions) {
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
           },
+          { kind: "do.upserted", doId, do: next },
           missing,
           // Changed since the read: with If-Match that is a failed precondition, else retry.
           (old) =>
@@ -613,11 +717,34 @@ export function createDoService(options: ServiceOptions) {
             : [others[anchor], others[anchor + 1]].flatMap((place) =>
                 place === undefined ? [] : [stillPlaced(deckId, place)],
               );
+        // The feed records the moved do and every sibling a rebalance re-keyed (their position
+        // and version changed); an unpinned move does not know the do's final state, so its
+        // record carries none and readers take the do as it is.
+        const moved: ChangeRecord = {
+          kind: "do.upserted",
+          doId,
+          do: pinned ? { ...doFromItem(mover.row), position, updatedAt: at } : undefined,
+        };
+        const rekeyed: ChangeRecord[] =
+          "window" in placed
+            ? placed.window.flatMap(({ place, position }) =>
+                place === undefined || place.position === position
+                  ? []
+                  : [
+                      {
+                        kind: "do.upserted",
+                        doId: place.doId,
+                        do: { ...doFromItem(place.row), position, updatedAt: at },
+                      } satisfies ChangeRecord,
+                    ],
+              )
+            : [];
         let changed = false;
         const outcome = await writeAdmitted(
           deckId,
           caller,
           [write, ...siblings],
+          [moved, ...rekeyed],
           missing,
           // Changed since the read: with If-Match that is a failed precondition, else retry.
           (old) => {
@@ -676,12 +803,34 @@ export function createDoService(options: ServiceOptions) {
           deckId,
           caller,
           write,
+          { kind: "do.deleted", doId },
           new AppError("do_not_found"),
           () => new AppError("precondition_failed"),
         );
         if (outcome === "written") return;
         await conflictPause(attempt);
       }
+    },
+  };
+}
+
+/** How a do write moves its deck's `doCount`: a put adds a do, a delete removes one. */
+function countChange(change: ChangeRecord, write: TransactItem): -1 | 0 | 1 {
+  if (change.kind === "do.deleted") return -1;
+  return write.Put !== undefined ? 1 : 0;
+}
+
+/**
+ * The key condition of the deck item and its dos, which sort first in the deck's partition
+ * ("DECK" < "DO#…" < "FEED#…"): the change feed's items are never read as dos.
+ */
+export function deckAndDos(deckId: string) {
+  return {
+    KeyConditionExpression: "PK = :pk AND SK BETWEEN :deck AND :dosEnd",
+    ExpressionAttributeValues: {
+      ":pk": keys.deckPartition(deckId),
+      ":deck": keys.deckSortKey,
+      ":dosEnd": keys.dosEnd,
     },
   };
 }

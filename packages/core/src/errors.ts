@@ -15,10 +15,13 @@ export interface ErrorCodes {
   collaborator_exists: true;
   collaborator_not_found: true;
   collaborator_limit: true;
+  deck_limit: true;
+  do_limit: true;
   cannot_add_self: true;
   no_updates_provided: true;
   precondition_failed: true;
   idempotency_key_reused: true;
+  sync_token_expired: true;
   validation_failed: true;
   service_unavailable: true;
   internal_error: true;
@@ -36,10 +39,13 @@ export const domainErrorCodes = [
   "collaborator_exists",
   "collaborator_not_found",
   "collaborator_limit",
+  "deck_limit",
+  "do_limit",
   "cannot_add_self",
   "no_updates_provided",
   "precondition_failed",
   "idempotency_key_reused",
+  "sync_token_expired",
   "validation_failed",
   "service_unavailable",
   "internal_error",

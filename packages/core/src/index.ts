@@ -1,4 +1,6 @@
 export * from "./access.ts";
+export * from "./change-feed.ts";
+export * from "./changes.ts";
 export * from "./cursor.ts";
 export * from "./deck-plans.ts";
 export * from "./decks.ts";

@@ -23,7 +23,23 @@ export function deckItem(deck: Deck): Item {
     createdAt: deck.createdAt,
     updatedAt: deck.updatedAt,
     version: deck.version,
+    // A deck without changes has no attribute, as decks written before the feed existed.
+    ...(deck.lastChangeAt > 0 ? { lastChangeAt: deck.lastChangeAt } : {}),
+    doCount: deck.doCount,
   };
+}
+
+/** The deck's commit clock (changes.ts); absent on decks that never changed since: 0. */
+export const lastChangeOf = (item: Item): number =>
+  typeof item.lastChangeAt === "number" ? item.lastChangeAt : 0;
+
+export const deckNames = { lastChangeAt: "lastChangeAt", doCount: "doCount" } as const;
+
+/** The owner's deck counter: `deckCount` on `keys.ownerCount(sub)`. */
+export const ownerCountNames = { deckCount: "deckCount" } as const;
+
+export function ownerCountItem(ownerSub: string, deckCount: number): Item {
+  return { ...keys.ownerCount(ownerSub), type: "ownerCount", ownerSub, deckCount };
 }
 
 export function deckFromItem(item: Item | undefined): Deck | undefined {
@@ -38,8 +54,13 @@ export function deckFromItem(item: Item | undefined): Deck | undefined {
     updatedAt: canonicalTimestamp(String(item.updatedAt)),
     version: Number(item.version),
     deleting: item.deleting === true,
+    lastChangeAt: lastChangeOf(item),
+    doCount: doCountOf(item),
   };
 }
+
+export const doCountOf = (item: Item): number =>
+  typeof item.doCount === "number" ? item.doCount : 0;
 
 /**
  * A deck item in either layout: DoDeck's, or the old service's (no `type`, no `version`,
@@ -65,27 +86,41 @@ export function deckFromAnyItem(item: Item): Deck | undefined {
     updatedAt: canonicalTimestamp(String(item.updatedAt ?? "")),
     version: typeof item.version === "number" ? item.version : 0,
     deleting: item.deleting === true,
+    lastChangeAt: lastChangeOf(item),
+    doCount: doCountOf(item),
   };
 }
 
-/** What a write of a deck item must find to be sure nobody changed it since it was read. */
+/**
+ * What a write of a deck item must find to be sure nobody changed it since it was read. Do
+ * writes move only `lastChangeAt` (never the version), so it is pinned too: a migration's put
+ * of the deck must never set the feed's clock back.
+ */
 export function deckUnchangedCondition(item: Item): {
   ConditionExpression: string;
   ExpressionAttributeNames: Record<string, string>;
   ExpressionAttributeValues: Record<string, unknown>;
 } {
+  const clock =
+    typeof item.lastChangeAt === "number"
+      ? {
+          test: "#lastChangeAt = :seenLastChangeAt",
+          values: { ":seenLastChangeAt": item.lastChangeAt },
+        }
+      : { test: "attribute_not_exists(#lastChangeAt)", values: {} };
+  const names = { "#version": "version", "#lastChangeAt": deckNames.lastChangeAt };
   return typeof item.version === "number"
     ? {
-        ConditionExpression: "#version = :seenVersion",
-        ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":seenVersion": item.version },
+        ConditionExpression: `#version = :seenVersion AND ${clock.test}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ":seenVersion": item.version, ...clock.values },
       }
     : {
         // The old service bumped updatedAt on every deck write, and DoDeck never writes a deck
         // without a version: together they pin the legacy item as it was read.
-        ConditionExpression: "attribute_not_exists(#version) AND #updatedAt = :seenUpdatedAt",
-        ExpressionAttributeNames: { "#version": "version", "#updatedAt": "updatedAt" },
-        ExpressionAttributeValues: { ":seenUpdatedAt": item.updatedAt },
+        ConditionExpression: `attribute_not_exists(#version) AND #updatedAt = :seenUpdatedAt AND ${clock.test}`,
+        ExpressionAttributeNames: { ...names, "#updatedAt": "updatedAt" },
+        ExpressionAttributeValues: { ":seenUpdatedAt": item.updatedAt, ...clock.values },
       };
 }
 

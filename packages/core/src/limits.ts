@@ -2,7 +2,8 @@
  * Domain limits (the request body size is a transport concern: packages/api/src/limits.ts).
  * The collaborator bound comes from DynamoDB's 100-action transaction cap: a rename that
  * changes the lower-cased name rewrites the deck, deletes and puts the owner's access row,
- * and deletes and puts each collaborator's row: 3 + 2 × n ≤ 100, so n ≤ 48.
+ * deletes and puts each collaborator's row, and puts its change-feed item: 4 + 2 × n ≤ 100, so
+ * n ≤ 48.
  */
 export const limits = {
   deckName: { min: 1, max: 120 },
@@ -22,7 +23,15 @@ export const limits = {
    */
   keyBytes: { sub: 1024, email: 254, deckName: 720, search: 720 },
   maxTransactionActions: 100,
+  /**
+   * Quotas (OWASP API4), enforced atomically by the writes themselves: a counter on the owner's
+   * counter item and `doCount` on the deck item, each conditioned in the same transaction as the
+   * create. Configurable per deployment (MAX_DECKS_PER_OWNER, MAX_DOS_PER_DECK).
+   */
+  quotas: { decksPerOwner: 1_000, dosPerDeck: 1_000 },
 } as const;
+
+export type Quotas = { decksPerOwner: number; dosPerDeck: number };
 
 const encoder = new TextEncoder();
 

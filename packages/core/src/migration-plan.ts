@@ -8,8 +8,11 @@ import {
   deckUnchangedCondition,
   doNames,
   keyOf,
+  lastChangeOf,
   nameLowerOf,
   ownerAccessKey,
+  ownerCountItem,
+  ownerCountNames,
   pendingDeletionFromItem,
   pendingDeletionItem,
 } from "./items.ts";
@@ -36,6 +39,8 @@ export type ItemKind =
   | "pendingDeletion"
   | "marker"
   | "idempotency"
+  | "change"
+  | "ownerCount"
   | "other";
 
 const DECK_PARTITION = keys.deckPartition("");
@@ -48,9 +53,13 @@ export function kindOf(item: Item): ItemKind {
   if (pk.startsWith(DECK_PARTITION)) {
     if (sk === keys.deckSortKey) return "deck";
     if (sk.startsWith(keys.doPrefix)) return "do";
+    // The deck's change feed (DoDeck v1.1): expires by TTL, goes with its deck.
+    if (sk.startsWith(keys.changePrefix)) return "change";
     return "other";
   }
-  if (pk.startsWith(OWNER_PARTITION)) return "ownerRow";
+  // The owner's deck counter (DoDeck v1.1) shares the partition of the rows it counts.
+  if (pk.startsWith(OWNER_PARTITION))
+    return sk === keys.ownerCountSortKey ? "ownerCount" : "ownerRow";
   if (pk.startsWith(EMAIL_PARTITION)) return "collaboratorRow";
   if (pk === keys.pendingDeletionPartition) return "pendingDeletion";
   if (pk === keys.copiedFrom("").PK) return "marker";
@@ -63,6 +72,12 @@ export function kindOf(item: Item): ItemKind {
 export type Snapshot = {
   decks: Map<string, Item>;
   dosByDeck: Map<string, Item[]>;
+  /** Change-feed items, by deck. */
+  changesByDeck: Map<string, Item[]>;
+  /** Each owner's deck counter, by sub. */
+  ownerCounts: Map<string, Item>;
+  /** How many owner access rows each owner's partition holds, by sub. */
+  ownerRowsBySub: Map<string, number>;
   rowsByDeck: Map<string, Item[]>;
   /** The sweeper's entries (keys.pendingDeletion), by the deck they point at. */
   pendingDeletions: Map<string, Item>;
@@ -74,6 +89,9 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
   const snapshot: Snapshot = {
     decks: new Map(),
     dosByDeck: new Map(),
+    changesByDeck: new Map(),
+    ownerCounts: new Map(),
+    ownerRowsBySub: new Map(),
     rowsByDeck: new Map(),
     pendingDeletions: new Map(),
     other: [],
@@ -85,6 +103,8 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
       pendingDeletion: 0,
       marker: 0,
       idempotency: 0,
+      change: 0,
+      ownerCount: 0,
       other: 0,
     },
   };
@@ -98,16 +118,25 @@ export function snapshotOf(items: Iterable<Item>): Snapshot {
     snapshot.counts[kind]++;
     if (kind === "deck") snapshot.decks.set(partitionId(item), item);
     else if (kind === "do") push(snapshot.dosByDeck, partitionId(item), item);
+    else if (kind === "change") push(snapshot.changesByDeck, partitionId(item), item);
+    else if (kind === "ownerCount") snapshot.ownerCounts.set(ownerOf(item), item);
     else if (kind === "other") snapshot.other.push(item);
     else if (kind === "marker" || kind === "idempotency") continue;
     else if (kind === "pendingDeletion")
       snapshot.pendingDeletions.set(pendingDeletionFromItem(item).deckId, item);
-    else push(snapshot.rowsByDeck, deckIdOfAccessRow(item), item);
+    else {
+      if (kind === "ownerRow") {
+        const sub = ownerOf(item);
+        snapshot.ownerRowsBySub.set(sub, (snapshot.ownerRowsBySub.get(sub) ?? 0) + 1);
+      }
+      push(snapshot.rowsByDeck, deckIdOfAccessRow(item), item);
+    }
   }
   return snapshot;
 }
 
 const partitionId = (item: Item): string => String(item.PK).slice(DECK_PARTITION.length);
+const ownerOf = (item: Item): string => String(item.PK).slice(OWNER_PARTITION.length);
 
 /** The access rows a live deck must have, each exactly as DoDeck writes it; none while deleting. */
 export function expectedAccessRows(deck: Deck): Item[] {
@@ -121,11 +150,16 @@ export function expectedAccessRows(deck: Deck): Item[] {
   ];
 }
 
-/** The deck item in DoDeck's layout, or undefined when the stored one already is. */
-function deckRewrite(raw: Item, deck: Deck): Item | undefined {
+/**
+ * The deck item in DoDeck's layout, with `doCount` the number of its dos scanned, or undefined
+ * when the stored one already is. The count is exact: a scan reads a partition in key order,
+ * so the deck item before its dos, and any do written after the deck item was read moved its
+ * `lastChangeAt`, which the rewrite's condition pins (deckUnchangedCondition).
+ */
+function deckRewrite(raw: Item, deck: Deck, doCount: number): Item | undefined {
   if (deck.deleting) return undefined;
   const legacy = typeof raw.version !== "number";
-  const canonical = deckItem({ ...deck, version: legacy ? 1 : deck.version });
+  const canonical = deckItem({ ...deck, version: legacy ? 1 : deck.version, doCount });
   if (!legacy && sameItem(raw, canonical)) return undefined;
   // A rewritten DoDeck deck gets a new version, so a concurrent DoDeck write planned on the
   // old one re-reads instead of applying a stale plan.
@@ -139,7 +173,9 @@ export type ChangeKind =
   | "orphanRowDeleted"
   | "orphanDoDeleted"
   | "positionWritten"
+  | "orphanChangeDeleted"
   | "pendingDeletionListed"
+  | "ownerCountWritten"
   | "pendingDeletionDeleted";
 
 /** One TransactWriteItems of the migration, with what it changes for the report. */
@@ -194,7 +230,7 @@ export function planMigration(snapshot: Snapshot, table: string): Change[] {
         action: { Delete: { TableName: table, Key: keyOf(entry) } },
         kind: "pendingDeletionDeleted",
       });
-    const rewrite = deckRewrite(raw, deck);
+    const rewrite = deckRewrite(raw, deck, snapshot.dosByDeck.get(deckId)?.length ?? 0);
     const unchanged = deckUnchangedCondition(raw);
     const batches = chunk(rowActions, ROOM);
     if (rewrite !== undefined && (batches.length === 0 || batches.at(-1)!.length === ROOM))
@@ -261,8 +297,61 @@ export function planMigration(snapshot: Snapshot, table: string): Change[] {
   };
   debris(snapshot.rowsByDeck, "orphanRowDeleted");
   debris(snapshot.dosByDeck, "orphanDoDeleted");
+  debris(snapshot.changesByDeck, "orphanChangeDeleted");
   const entries = new Map([...snapshot.pendingDeletions].map(([id, item]) => [id, [item]]));
   debris(entries, "pendingDeletionDeleted");
+  // An owner whose rows change in this round is counted in the next one, from the rows as they
+  // will then be.
+  const busy = new Set(
+    changes.flatMap((change) =>
+      change.actions.map((action) => String((action.Put?.Item ?? action.Delete?.Key)?.PK)),
+    ),
+  );
+  changes.push(...ownerCountChanges(snapshot, table, busy));
+  return changes;
+}
+
+/**
+ * Each owner's deck counter, set to the number of owner access rows in their partition (one per
+ * live deck: a delete removes the row in the transaction that takes the deck off the count).
+ * Exact under live writes: the counter sorts before the rows, so a scan reads it first, and
+ * every deck create or delete moves it, which the put's condition (the counter as scanned) pins.
+ * Owners whose partition has rows to write or delete (`busy`) wait for the next round.
+ */
+function ownerCountChanges(snapshot: Snapshot, table: string, busy: Set<string>): Change[] {
+  const changes: Change[] = [];
+  const subs = new Set([...snapshot.ownerRowsBySub.keys(), ...snapshot.ownerCounts.keys()]);
+  for (const sub of subs) {
+    if (busy.has(keys.ownerPartition(sub))) continue;
+    const rows = snapshot.ownerRowsBySub.get(sub) ?? 0;
+    const stored = snapshot.ownerCounts.get(sub);
+    const wanted = ownerCountItem(sub, rows);
+    if (stored === undefined ? rows === 0 : sameItem(stored, wanted)) continue;
+    changes.push({
+      deckId: `(owner ${sub})`,
+      actions: [
+        {
+          Put: {
+            TableName: table,
+            Item: wanted,
+            ...(stored === undefined
+              ? { ConditionExpression: "attribute_not_exists(PK)" }
+              : typeof stored.deckCount === "number"
+                ? {
+                    ConditionExpression: "#deckCount = :seen",
+                    ExpressionAttributeNames: { "#deckCount": ownerCountNames.deckCount },
+                    ExpressionAttributeValues: { ":seen": stored.deckCount },
+                  }
+                : {
+                    ConditionExpression: "attribute_not_exists(#deckCount)",
+                    ExpressionAttributeNames: { "#deckCount": ownerCountNames.deckCount },
+                  }),
+          },
+        },
+      ],
+      tally: { ownerCountWritten: 1 },
+    });
+  }
   return changes;
 }
 
@@ -293,6 +382,16 @@ export function verifyTable(snapshot: Snapshot): Verification {
   };
   const dos: Check = {
     name: "do items are well-formed (ids, text, completed, timestamps, position, version and dueAt when present)",
+    checked: 0,
+    violations: [],
+  };
+  const feed: Check = {
+    name: "every change-feed item belongs to an existing deck, at a position no later than the deck's lastChangeAt",
+    checked: 0,
+    violations: [],
+  };
+  const quotas: Check = {
+    name: "each live deck's doCount is its number of dos, and each owner's deck count their number of live decks",
     checked: 0,
     violations: [],
   };
@@ -359,12 +458,43 @@ export function verifyTable(snapshot: Snapshot): Verification {
       if (item.text === "") emptyTexts.push(String(item.doId));
     }
   }
+  for (const [deckId, list] of snapshot.changesByDeck) {
+    const raw = snapshot.decks.get(deckId);
+    const last = raw === undefined ? undefined : lastChangeOf(raw);
+    for (const item of list) {
+      feed.checked++;
+      const position = item.position;
+      if (last === undefined) feed.violations.push(`change ${describeKey(item)} (orphan)`);
+      else if (typeof position !== "number" || keys.changeSortKey(position) !== item.SK)
+        feed.violations.push(`change ${describeKey(item)}: position differs from its key`);
+      // A change after the deck's clock would be skipped by every reader.
+      else if (position > last)
+        feed.violations.push(`change ${describeKey(item)}: after the deck's lastChangeAt`);
+    }
+  }
+  const liveByOwner = new Map<string, number>();
+  for (const [deckId, raw] of snapshot.decks) {
+    const deck = deckFromAnyItem(raw);
+    if (deck === undefined || deck.deleting) continue;
+    liveByOwner.set(deck.ownerSub, (liveByOwner.get(deck.ownerSub) ?? 0) + 1);
+    quotas.checked++;
+    const dosHeld = snapshot.dosByDeck.get(deckId)?.length ?? 0;
+    if (raw.doCount !== dosHeld)
+      quotas.violations.push(`deck ${deckId}: doCount ${String(raw.doCount)}, but ${dosHeld} dos`);
+  }
+  for (const sub of new Set([...liveByOwner.keys(), ...snapshot.ownerCounts.keys()])) {
+    quotas.checked++;
+    const live = liveByOwner.get(sub) ?? 0;
+    const stored = snapshot.ownerCounts.get(sub)?.deckCount;
+    if (stored === undefined ? live > 0 : stored !== live)
+      quotas.violations.push(`owner ${sub}: deck count ${String(stored)}, but ${live} live decks`);
+  }
   return {
     counts: snapshot.counts,
-    checks: [layout, rows, strays, orphans, dos, sweepable],
+    checks: [layout, rows, strays, orphans, dos, feed, quotas, sweepable],
     warnings: [
       {
-        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 97 collaborators also deletes, beyond 98 unshares) answer 409 collaborator_limit until the owner removes collaborators`,
+        name: `decks over the collaborator bound (${limits.maxCollaborators}): readable and writable for dos, but renames and shares (beyond 96 collaborators also deletes, beyond 97 unshares) answer 409 collaborator_limit until the owner removes collaborators`,
         items: overBound,
       },
       {
@@ -392,6 +522,11 @@ function deckLayoutProblems(deckId: string, raw: Item): string[] {
   if (typeof raw.name !== "string" || raw.name.length === 0) problems.push("no name");
   else if (raw.nameLower !== nameLowerOf(raw.name)) problems.push("nameLower differs from name");
   if (typeof raw.ownerSub !== "string" || raw.ownerSub.length === 0) problems.push("no ownerSub");
+  if (
+    raw.lastChangeAt !== undefined &&
+    !(Number.isSafeInteger(raw.lastChangeAt) && Number(raw.lastChangeAt) > 0)
+  )
+    problems.push("lastChangeAt is not a positive integer");
   const collaborators = raw.collaborators;
   if (collaborators !== undefined && !(collaborators instanceof Set && collaborators.size > 0))
     problems.push("collaborators is not a non-empty string set");

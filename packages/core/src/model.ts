@@ -17,6 +17,13 @@ export type Deck = {
   version: number;
   /** Set while a delete removes the deck's dos: the deck is already gone for the API. */
   deleting: boolean;
+  /**
+   * The position of the deck's last change (microseconds, see changes.ts); 0 for a deck that
+   * has had none since the feed existed. Every change sets it, strictly upwards.
+   */
+  lastChangeAt: number;
+  /** How many dos the deck has (the do quota); kept by every create and delete of a do. */
+  doCount: number;
 };
 
 export type DeckDetail = {
@@ -45,6 +52,14 @@ export type Do = {
 };
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** One entry of a deck's change feed (SPEC "Changes"). */
+export type Change =
+  | { type: "deck.updated"; deck: DeckDetail }
+  | { type: "do.upserted"; do: Do }
+  | { type: "do.deleted"; doId: string };
+
+export type ChangePage = { changes: Change[]; nextSince: string; hasMore: boolean };
 
 export type Visibility = "mine" | "shared" | "all";
 

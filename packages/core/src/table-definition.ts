@@ -9,7 +9,8 @@ export const tableDefinition = {
   billingMode: "PAY_PER_REQUEST",
   /**
    * DynamoDB deletes items whose `expiresAt` (epoch seconds) has passed: Idempotency-Key
-   * records (24 h). Deletion is lazy (up to days late), so readers also check the time.
+   * records (24 h) and change-feed items (an hour past their retention, changes.ts). Deletion
+   * is lazy (up to days late), so readers also check the time.
    */
   timeToLiveAttribute: "expiresAt",
 } as const;

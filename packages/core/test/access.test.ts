@@ -12,6 +12,8 @@ const deck: Deck = {
   updatedAt: "2024-01-01T00:00:00.000Z",
   version: 1,
   deleting: false,
+  lastChangeAt: 0,
+  doCount: 0,
 };
 const strict = { requireEmailVerified: true };
 const lax = { requireEmailVerified: false };

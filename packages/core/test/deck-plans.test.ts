@@ -15,6 +15,7 @@ import { assertTransaction } from "../src/store.ts";
 // Each position matters (the services map a cancellation by position), and so does every
 // condition (they are what keeps concurrent writers from interleaving).
 const T = "DoDeck";
+const ownerCountNames = { "#type": "type", "#ownerSub": "ownerSub", "#deckCount": "deckCount" };
 const AT = "2026-01-02T03:04:05.000Z";
 const deck: Deck = {
   deckId: "D1",
@@ -25,10 +26,43 @@ const deck: Deck = {
   updatedAt: "2026-01-01T00:00:00.000Z",
   version: 3,
   deleting: false,
+  lastChangeAt: 0,
+  doCount: 0,
 };
 const guard = {
   ConditionExpression: "#version = :version AND attribute_not_exists(deleting)",
 };
+/** A change the feed records also moves the deck's clock, only upwards, to its position. */
+const clocked = {
+  ConditionExpression:
+    "#version = :version AND attribute_not_exists(deleting) AND (attribute_not_exists(#lastChangeAt) OR #lastChangeAt < :position)",
+};
+const POSITION = Date.parse(AT) * 1000;
+const WEEK = 7 * 24 * 60 * 60;
+/** The change item every deck change puts last: the deck as it leaves it. */
+const deckChange = (after: { name: string; collaborators: string[] }, position = POSITION) => ({
+  Put: {
+    TableName: T,
+    Item: {
+      PK: "DECK#D1",
+      SK: `FEED#${String(position).padStart(16, "0")}`,
+      type: "change",
+      deckId: "D1",
+      position,
+      change: "deck.updated",
+      snapshot: {
+        deckId: "D1",
+        name: after.name,
+        ownerSub: "auth0|u1",
+        collaborators: after.collaborators,
+        createdAt: deck.createdAt,
+        updatedAt: AT,
+      },
+      retainUntil: position + WEEK * 1_000_000,
+      expiresAt: Math.ceil(position / 1_000_000) + WEEK + 3600,
+    },
+  },
+});
 const count = (PK: string, SK: string, n: number) => ({
   Update: {
     TableName: T,
@@ -58,6 +92,7 @@ describe("deck write planners", () => {
               createdAt: fresh.createdAt,
               updatedAt: fresh.updatedAt,
               version: 1,
+              doCount: 0,
             },
             ConditionExpression: "attribute_not_exists(PK)",
           },
@@ -75,8 +110,27 @@ describe("deck write planners", () => {
             },
           },
         },
+        // Position 2: the owner's counter, only below the quota (else 409 deck_limit).
+        {
+          Update: {
+            TableName: T,
+            Key: { PK: "ACCESS#USER#auth0|u1", SK: "COUNT" },
+            UpdateExpression: "SET #type = :type, #ownerSub = :ownerSub ADD #deckCount :by",
+            ConditionExpression: "attribute_not_exists(#deckCount) OR #deckCount < :max",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            ExpressionAttributeNames: ownerCountNames,
+            ExpressionAttributeValues: {
+              ":type": "ownerCount",
+              ":ownerSub": "auth0|u1",
+              ":by": 1,
+              ":max": 1_000,
+            },
+          },
+        },
       ],
     });
+    const quota = planCreateDeck(T, fresh, 3).TransactItems[2]?.Update?.ExpressionAttributeValues;
+    expect(quota?.[":max"]).toBe(3);
   });
 
   it("renames the deck and moves every access row when the lower-cased name changes", () => {
@@ -95,12 +149,17 @@ describe("deck write planners", () => {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
             UpdateExpression:
-              "SET #name = :name, nameLower = :nameLower, updatedAt = :now, #version = :nextVersion",
-            ...guard,
-            ExpressionAttributeNames: { "#version": "version", "#name": "name" },
+              "SET #name = :name, nameLower = :nameLower, updatedAt = :now, #version = :nextVersion, #lastChangeAt = :position",
+            ...clocked,
+            ExpressionAttributeNames: {
+              "#version": "version",
+              "#lastChangeAt": "lastChangeAt",
+              "#name": "name",
+            },
             ExpressionAttributeValues: {
               ":version": 3,
               ":nextVersion": 4,
+              ":position": POSITION,
               ":name": "Deep work",
               ":nameLower": "deep work",
               ":now": AT,
@@ -111,13 +170,14 @@ describe("deck write planners", () => {
         { Put: { TableName: T, Item: row("ACCESS#USER#auth0|u1") } },
         { Delete: { TableName: T, Key: { PK: "ACCESS#EMAIL#a@x.com", SK: "DECK#focus#D1" } } },
         { Put: { TableName: T, Item: row("ACCESS#EMAIL#a@x.com") } },
+        deckChange({ name: "Deep work", collaborators: ["a@x.com"] }),
       ],
     });
   });
 
   it("updates the access rows in place on a case-only rename (same keys, one action each)", () => {
     const plan = planRename(T, deck, "FOCUS", AT);
-    expect(plan.TransactItems.slice(1)).toEqual(
+    expect(plan.TransactItems.slice(1, -1)).toEqual(
       ["ACCESS#USER#auth0|u1", "ACCESS#EMAIL#a@x.com"].map((PK) => ({
         Update: {
           TableName: T,
@@ -140,12 +200,13 @@ describe("deck write planners", () => {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
             UpdateExpression:
-              "SET updatedAt = :now, #version = :nextVersion ADD collaborators :email",
-            ...guard,
-            ExpressionAttributeNames: { "#version": "version" },
+              "SET updatedAt = :now, #version = :nextVersion, #lastChangeAt = :position ADD collaborators :email",
+            ...clocked,
+            ExpressionAttributeNames: { "#version": "version", "#lastChangeAt": "lastChangeAt" },
             ExpressionAttributeValues: {
               ":version": 3,
               ":nextVersion": 4,
+              ":position": POSITION,
               ":now": AT,
               ":email": new Set(["b@x.com"]),
             },
@@ -167,6 +228,7 @@ describe("deck write planners", () => {
         },
         count("ACCESS#USER#auth0|u1", "DECK#focus#D1", 2),
         count("ACCESS#EMAIL#a@x.com", "DECK#focus#D1", 2),
+        deckChange({ name: "Focus", collaborators: ["a@x.com", "b@x.com"] }),
       ],
     });
   });
@@ -181,12 +243,13 @@ describe("deck write planners", () => {
             TableName: T,
             Key: { PK: "DECK#D1", SK: "DECK" },
             UpdateExpression:
-              "SET updatedAt = :now, #version = :nextVersion DELETE collaborators :email",
-            ...guard,
-            ExpressionAttributeNames: { "#version": "version" },
+              "SET updatedAt = :now, #version = :nextVersion, #lastChangeAt = :position DELETE collaborators :email",
+            ...clocked,
+            ExpressionAttributeNames: { "#version": "version", "#lastChangeAt": "lastChangeAt" },
             ExpressionAttributeValues: {
               ":version": 3,
               ":nextVersion": 4,
+              ":position": POSITION,
               ":now": AT,
               ":email": new Set(["a@x.com"]),
             },
@@ -195,8 +258,18 @@ describe("deck write planners", () => {
         { Delete: { TableName: T, Key: { PK: "ACCESS#EMAIL#a@x.com", SK: "DECK#focus#D1" } } },
         count("ACCESS#USER#auth0|u1", "DECK#focus#D1", 1),
         count("ACCESS#EMAIL#b@x.com", "DECK#focus#D1", 1),
+        deckChange({ name: "Focus", collaborators: ["b@x.com"] }),
       ],
     });
+  });
+
+  it("takes the position just after the deck's last change when the writer's clock is behind it", () => {
+    const ahead = POSITION + 5_000_000;
+    const plan = planShare(T, { ...deck, lastChangeAt: ahead }, "b@x.com", AT);
+    expect(plan.TransactItems[0]?.Update?.ExpressionAttributeValues?.[":position"]).toBe(ahead + 1);
+    expect(plan.TransactItems.at(-1)).toEqual(
+      deckChange({ name: "Focus", collaborators: ["a@x.com", "b@x.com"] }, ahead + 1),
+    );
   });
 
   it("marks a deck deleting, removes every access row and lists it for the sweeper in one transaction", () => {
@@ -214,6 +287,19 @@ describe("deck write planners", () => {
         },
         { Delete: { TableName: T, Key: { PK: "ACCESS#USER#auth0|u1", SK: "DECK#focus#D1" } } },
         { Delete: { TableName: T, Key: { PK: "ACCESS#EMAIL#a@x.com", SK: "DECK#focus#D1" } } },
+        {
+          Update: {
+            TableName: T,
+            Key: { PK: "ACCESS#USER#auth0|u1", SK: "COUNT" },
+            UpdateExpression: "SET #type = :type, #ownerSub = :ownerSub ADD #deckCount :by",
+            ExpressionAttributeNames: ownerCountNames,
+            ExpressionAttributeValues: {
+              ":type": "ownerCount",
+              ":ownerSub": "auth0|u1",
+              ":by": -1,
+            },
+          },
+        },
         {
           Put: {
             TableName: T,

@@ -16,6 +16,19 @@ describe("keys", () => {
     expect(keys.deckSortKey).toBe("DECK");
   });
 
+  it("keeps a deck's change feed in its partition, after its dos, in position order", () => {
+    expect(keys.change("d1", 1_796_067_390_400_000)).toEqual({
+      PK: "DECK#d1",
+      SK: "FEED#1796067390400000",
+    });
+    expect(keys.changeSortKey(42)).toBe("FEED#0000000000000042");
+    expect(keys.changePrefix).toBe("FEED#");
+    // "DECK" < every "DO#…" < dosEnd < every "FEED#…": the deck-and-dos Query never meets one.
+    const sorted = ["FEED#0000000000000001", keys.dosEnd, "DO#zzzz", "DECK", "DO#0000"].sort();
+    expect(sorted).toEqual(["DECK", "DO#0000", "DO#zzzz", keys.dosEnd, "FEED#0000000000000001"]);
+    expect(keys.changeSortKey(9) < keys.changeSortKey(10)).toBe(true);
+  });
+
   it("lists decks being deleted in one known partition, keyed by deck id", () => {
     expect(keys.pendingDeletion("d1")).toEqual({ PK: "DELETING", SK: "DECK#d1" });
     expect(keys.pendingDeletionPartition).toBe("DELETING");

@@ -25,6 +25,7 @@ const deck: Item = {
   createdAt: "2026-11-30T15:54:18.513Z",
   updatedAt: "2026-11-30T15:54:19.105Z",
   version: 3,
+  doCount: 1,
 };
 const row = (PK: string): Item => ({
   PK,
@@ -47,7 +48,14 @@ const aDo: Item = {
   updatedAt: "2026-11-30T15:54:19+00:00",
   position: "0c4XBq8Hnt",
 };
-const healthy = [deck, ownerRow, bobRow, aDo];
+const aliceCount: Item = {
+  PK: "ACCESS#USER#auth0|alice",
+  SK: "COUNT",
+  type: "ownerCount",
+  ownerSub: "auth0|alice",
+  deckCount: 1,
+};
+const healthy = [deck, ownerRow, bobRow, aDo, aliceCount];
 
 /** The violations of one check, by the start of its name. */
 function violationsOf(items: Item[], check: string): string[] {
@@ -72,6 +80,8 @@ describe("verifyTable", () => {
       marker: 1,
       pendingDeletion: 0,
       idempotency: 0,
+      change: 0,
+      ownerCount: 1,
       other: 0,
     });
     expect(verification.checks.map((check) => [check.name, check.checked])).toEqual([
@@ -82,6 +92,14 @@ describe("verifyTable", () => {
       [
         "do items are well-formed (ids, text, completed, timestamps, position, version and dueAt when present)",
         1,
+      ],
+      [
+        "every change-feed item belongs to an existing deck, at a position no later than the deck's lastChangeAt",
+        0,
+      ],
+      [
+        "each live deck's doCount is its number of dos, and each owner's deck count their number of live decks",
+        2,
       ],
       ["every deck being deleted is listed for the sweeper, and every listing is such a deck", 0],
     ]);
@@ -105,10 +123,98 @@ describe("verifyTable", () => {
     ["empty set", { collaborators: new Set() }, "collaborators is not a non-empty string set"],
     ["createdAt", { createdAt: "yesterday" }, "createdAt is not a timestamp"],
     ["updatedAt", { updatedAt: 5 }, "updatedAt is not a timestamp"],
+    ["lastChangeAt", { lastChangeAt: "soon" }, "lastChangeAt is not a positive integer"],
+    ["lastChangeAt 0", { lastChangeAt: 0 }, "lastChangeAt is not a positive integer"],
   ])("flags a deck whose %s is wrong", (_, change, problem) => {
     const violations = violationsOf([{ ...deck, ...change }, ownerRow, bobRow], "deck items");
     expect(violations).toHaveLength(1);
     expect(violations[0]).toContain(problem);
+  });
+
+  it("classifies change-feed items, checks them against their deck's clock, and deletes orphans", () => {
+    const at = 1_796_000_000_000_000;
+    const change = (position: number, deckId = D): Item => ({
+      ...keys.change(deckId, position),
+      type: "change",
+      deckId,
+      position,
+      change: "do.deleted",
+      doId: X,
+      retainUntil: position + 1,
+      expiresAt: 1,
+    });
+    expect(kindOf(change(at))).toBe("change");
+    const clocked = { ...deck, lastChangeAt: at };
+    const table = [clocked, ownerRow, bobRow, aDo, aliceCount, change(at - 5), change(at)];
+    expect(violationCount(verifyTable(snapshotOf(table)))).toBe(0);
+    expect(planMigration(snapshotOf(table), "T")).toEqual([]);
+    expect(violationsOf([...table, change(at + 1)], "every change-feed item")).toEqual([
+      `change DECK#${D} / ${keys.changeSortKey(at + 1)}: after the deck's lastChangeAt`,
+    ]);
+    expect(
+      violationsOf([...table, { ...change(at - 9), position: at - 8 }], "every change-feed item"),
+    ).toEqual([`change DECK#${D} / ${keys.changeSortKey(at - 9)}: position differs from its key`]);
+    const orphan = change(at, O);
+    expect(violationsOf([...table, orphan], "every change-feed item")).toEqual([
+      `change DECK#${O} / ${keys.changeSortKey(at)} (orphan)`,
+    ]);
+    expect(planMigration(snapshotOf([...table, orphan]), "T")).toEqual([
+      {
+        deckId: O,
+        actions: [
+          { Delete: { TableName: "T", Key: keys.change(O, at) } },
+          {
+            ConditionCheck: {
+              TableName: "T",
+              Key: keys.deck(O),
+              ConditionExpression: "attribute_not_exists(PK)",
+            },
+          },
+        ],
+        tally: { orphanChangeDeleted: 1 },
+      },
+    ]);
+  });
+
+  it("checks each deck's doCount and each owner's deck count, and plans the owner's count from their rows", () => {
+    expect(
+      violationsOf(
+        [{ ...deck, doCount: 0 }, ownerRow, bobRow, aDo, aliceCount],
+        "each live deck's doCount",
+      ),
+    ).toEqual([`deck ${D}: doCount 0, but 1 dos`]);
+    expect(violationsOf([deck, ownerRow, bobRow, aDo], "each live deck's doCount")).toEqual([
+      "owner auth0|alice: deck count undefined, but 1 live decks",
+    ]);
+    const stale = { ...aliceCount, deckCount: 4 };
+    expect(violationsOf([deck, ownerRow, bobRow, aDo, stale], "each live deck's doCount")).toEqual([
+      "owner auth0|alice: deck count 4, but 1 live decks",
+    ]);
+    // Planned from the owner's rows, on condition that the counter is still as scanned.
+    expect(planMigration(snapshotOf([deck, ownerRow, bobRow, aDo, stale]), "T")).toEqual([
+      {
+        deckId: "(owner auth0|alice)",
+        actions: [
+          {
+            Put: {
+              TableName: "T",
+              Item: aliceCount,
+              ConditionExpression: "#deckCount = :seen",
+              ExpressionAttributeNames: { "#deckCount": "deckCount" },
+              ExpressionAttributeValues: { ":seen": 4 },
+            },
+          },
+        ],
+        tally: { ownerCountWritten: 1 },
+      },
+    ]);
+    // A deck being deleted counts for nobody (its delete took it off the count).
+    expect(
+      violationsOf(
+        [{ ...deck, deleting: true }, aDo, { ...aliceCount, deckCount: 0 }],
+        "each live deck's doCount",
+      ),
+    ).toEqual([]);
   });
 
   it("flags a deck id that neither service could have minted", () => {
@@ -186,6 +292,8 @@ describe("kindOf", () => {
     [{ PK: `DECK#${D}`, SK: "STATS" }, "other"],
     [{ PK: "ACCESS#USER#auth0|a", SK: `DECK#x#${D}` }, "ownerRow"],
     [{ PK: "ACCESS#EMAIL#a@b.c", SK: `DECK#x#${D}` }, "collaboratorRow"],
+    [{ PK: "ACCESS#USER#auth0|a", SK: "COUNT" }, "ownerCount"],
+    [{ PK: `DECK#${D}`, SK: "FEED#0000000000000001" }, "change"],
     [keys.copiedFrom("Old"), "marker"],
     [{ PK: "HEALTH", SK: "HEALTH" }, "other"],
   ])("classifies %j as %s", (item, kind) => expect(kindOf(item)).toBe(kind));
@@ -197,7 +305,9 @@ describe("planMigration on DoDeck's own decks", () => {
     const [change] = planMigration(snapshotOf([drifted, ownerRow, bobRow]), "T");
     expect(change?.actions).toHaveLength(1);
     expect(change?.actions[0]?.Put?.Item).toMatchObject({ nameLower: "groceries", version: 4 });
-    expect(change?.actions[0]?.Put?.ConditionExpression).toBe("#version = :seenVersion");
+    expect(change?.actions[0]?.Put?.ConditionExpression).toBe(
+      "#version = :seenVersion AND attribute_not_exists(#lastChangeAt)",
+    );
     // A deleting deck's item is left alone; the migration only lists it for the sweeper.
     const [listed, ...rest] = planMigration(snapshotOf([{ ...deck, deleting: true }]), "T");
     expect(rest).toEqual([]);

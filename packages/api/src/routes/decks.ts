@@ -1,4 +1,4 @@
-import type { DeckService, DoService } from "@dodeck/core";
+import type { ChangeService, DeckService, DoService } from "@dodeck/core";
 import { wasReplayed } from "@dodeck/core";
 import type { Context, Hono } from "hono";
 import { etagOf, notModified, parseIfMatch } from "../etag.ts";
@@ -6,6 +6,7 @@ import type { AppEnv } from "../middleware.ts";
 import type { ProblemCode } from "../problem.ts";
 import { defineRoute, mount } from "../route.ts";
 import {
+  ChangePage,
   CollaboratorParams,
   CreateDeckBody,
   CreateDoBody,
@@ -19,6 +20,7 @@ import {
   IdempotentIfMatchHeaders,
   IfMatchHeaders,
   IfNoneMatchHeaders,
+  ListChangesQuery,
   ListDecksQuery,
   ListDosQuery,
   MoveDoBody,
@@ -68,7 +70,7 @@ export const deckRoutes = {
     success: { status: 201, description: "The new deck", schema: DeckDetail },
     requestHeaders: IdempotencyHeaders,
     headers: { ...etag, ...replayed },
-    problems: ["idempotency_key_reused"],
+    problems: ["deck_limit", "idempotency_key_reused"],
   }),
   listDecks: defineRoute({
     method: "get",
@@ -167,7 +169,7 @@ export const deckRoutes = {
     params: DeckParams,
     body: CreateDoBody,
     success: { status: 201, description: "The new do", schema: Do },
-    problems: [...opensDeck, "idempotency_key_reused"],
+    problems: [...opensDeck, "do_limit", "idempotency_key_reused"],
     requestHeaders: IdempotencyHeaders,
     headers: { ...etag, ...replayed },
   }),
@@ -223,6 +225,19 @@ export const deckRoutes = {
     problems: [...opensDeck, "do_not_found", "precondition_failed"],
     ...conditional,
   }),
+  listChanges: defineRoute({
+    method: "get",
+    path: "/v1/decks/{deckId}/changes",
+    summary: "What changed in a deck since a sync token (without one: a full sync)",
+    description:
+      "Without `since`: a full sync, the deck (`deck.updated`) and every do (`do.upserted`), paged with `hasMore`. With `since`: every change after it, oldest first, each do at most once per page with its latest state, deleted dos as `do.deleted`. Follow `nextSince` (at once while `hasMore`, else whenever you poll) and you see every committed change at least once. A token older than the retention (7 days) answers 410 sync_token_expired: start again with a full sync.",
+    tag: "changes",
+    auth: true,
+    params: DeckParams,
+    query: ListChangesQuery,
+    success: { status: 200, description: "A page of changes", schema: ChangePage },
+    problems: [...opensDeck, "sync_token_expired"],
+  }),
 };
 
 /** The response header a deck or do result carries: its entity tag. */
@@ -237,7 +252,12 @@ const tagged = <T extends object>(c: Context, result: T, kind: "do" | "deck"): T
  * If-None-Match answer 304 from the result's tag, writes pass If-Match to core as a
  * precondition on the version (enforced by the write's own condition).
  */
-export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoService) {
+export function mountDeckRoutes(
+  app: Hono<AppEnv>,
+  decks: DeckService,
+  dos: DoService,
+  changes: ChangeService,
+) {
   return mount(app, deckRoutes, {
     createDeck: async (c) => {
       const idempotencyKey = c.req.valid("header")["idempotency-key"];
@@ -314,5 +334,10 @@ export function mountDeckRoutes(app: Hono<AppEnv>, decks: DeckService, dos: DoSe
       await dos.remove(c.var.caller, deckId, doId, { ifMatch });
       return c.body(null, 204);
     },
+    listChanges: async (c) =>
+      c.json(
+        await changes.list(c.var.caller, c.req.valid("param").deckId, c.req.valid("query")),
+        200,
+      ),
   });
 }

@@ -1,0 +1,215 @@
+import { AppError } from "./errors.ts";
+import { deckNames, doFromItem } from "./items.ts";
+import { keys } from "./keys.ts";
+import type { Deck, Do } from "./model.ts";
+import type { TransactItem } from "./store.ts";
+
+/**
+ * A deck's change feed (SPEC "Changes"; docs/data-model.md "The change feed" says why it cannot
+ * miss a change). Every write that changes a deck or one of its dos, in the same transaction:
+ * sets the deck item's `lastChangeAt` to the change's position, on condition that it only
+ * grows, and puts a change item at that position in the deck's partition. All changes of a deck
+ * therefore serialise on its deck item, and position order is commit order.
+ *
+ * Positions are microseconds since the epoch on the writer's clock, pushed past the deck's last
+ * change when that clock is behind; they are unique per deck (the condition makes them so).
+ */
+
+/** How long change items are kept, and so how old a sync token may be: 7 days by default. */
+export const defaultChangeRetentionSeconds = 7 * 24 * 60 * 60;
+
+/**
+ * Change items past their retention are refused by readers at once (410), but TTL deletes them
+ * only this much later: a change whose writer's clock ran behind the reader's is still there to
+ * be noticed as expired, never silently gone. Clocks skewed by more than this are out of bounds.
+ */
+export const changeTtlSlackSeconds = 60 * 60;
+
+export const microsOf = (date: Date): number => date.getTime() * 1000;
+
+/** The position a write takes: the writer's clock, or just after the deck's last change. */
+export const nextPosition = (clock: number, lastChangeAt: number): number =>
+  Math.max(clock, lastChangeAt + 1);
+
+/** What a change item records. `do` absent on an upsert: readers take the do as it is now. */
+export type ChangeRecord =
+  | { kind: "deck.updated"; deck: Deck }
+  | { kind: "do.upserted"; doId: string; do?: Do | undefined }
+  | { kind: "do.deleted"; doId: string };
+
+/** A stored change, as a reader gets it back. */
+export type StoredChange = {
+  position: number;
+  /** The change's retention ends here (microseconds, the writer's clock). */
+  expiresAtMicros: number;
+  record: ChangeRecord;
+};
+
+const changeAttributes = { expiresAt: "expiresAt" } as const;
+
+export function changeItem(
+  deckId: string,
+  position: number,
+  record: ChangeRecord,
+  retentionSeconds: number,
+): Record<string, unknown> {
+  const snapshot =
+    record.kind === "deck.updated"
+      ? {
+          deckId: record.deck.deckId,
+          name: record.deck.name,
+          ownerSub: record.deck.ownerSub,
+          collaborators: [...record.deck.collaborators].sort(),
+          createdAt: record.deck.createdAt,
+          updatedAt: record.deck.updatedAt,
+        }
+      : record.kind === "do.upserted" && record.do !== undefined
+        ? doSnapshot(record.do)
+        : undefined;
+  return {
+    ...keys.change(deckId, position),
+    type: "change",
+    deckId,
+    position,
+    change: record.kind,
+    ...(record.kind === "deck.updated" ? {} : { doId: record.doId }),
+    ...(snapshot === undefined ? {} : { snapshot }),
+    retainUntil: position + retentionSeconds * 1_000_000,
+    // Epoch seconds, the table's TTL attribute (shared with Idempotency-Key records).
+    [changeAttributes.expiresAt]:
+      Math.ceil(position / 1_000_000) + retentionSeconds + changeTtlSlackSeconds,
+  };
+}
+
+/** A do as the API returns it, without a stored null (DynamoDB maps keep it, but be uniform). */
+function doSnapshot(item: Do): Record<string, unknown> {
+  const { dueAt, ...rest } = item;
+  return dueAt === null ? rest : { ...rest, dueAt };
+}
+
+export function storedChangeOf(item: Record<string, unknown>): StoredChange {
+  const position = Number(item.position);
+  const kind = String(item.change);
+  const snapshot = item.snapshot as Record<string, unknown> | undefined;
+  const base = { position, expiresAtMicros: Number(item.retainUntil) };
+  if (kind === "deck.updated") {
+    const deck = snapshot ?? {};
+    return {
+      ...base,
+      record: {
+        kind,
+        deck: {
+          deckId: String(deck.deckId),
+          name: String(deck.name),
+          ownerSub: String(deck.ownerSub),
+          collaborators: Array.isArray(deck.collaborators) ? deck.collaborators.map(String) : [],
+          createdAt: String(deck.createdAt),
+          updatedAt: String(deck.updatedAt),
+          // Not part of a snapshot: the feed renders deck detail only.
+          version: 0,
+          deleting: false,
+          lastChangeAt: position,
+          doCount: 0,
+        },
+      },
+    };
+  }
+  if (kind === "do.deleted") return { ...base, record: { kind, doId: String(item.doId) } };
+  return {
+    ...base,
+    record: {
+      kind: "do.upserted",
+      doId: String(item.doId),
+      do: snapshot === undefined ? undefined : doFromItem(snapshot),
+    },
+  };
+}
+
+/** The change item's put, inside the write's transaction (its position is new: no condition). */
+export function changePut(
+  table: string,
+  deckId: string,
+  position: number,
+  record: ChangeRecord,
+  retentionSeconds: number,
+): TransactItem {
+  return {
+    Put: { TableName: table, Item: changeItem(deckId, position, record, retentionSeconds) },
+  };
+}
+
+/** The clock's part of a deck item update: set it, only upwards. Names from `deckNames`. */
+export const clockSet = "#lastChangeAt = :position";
+/** The same for a write that records several changes, at positions `:position`..`:through`. */
+export const clockSetThrough = "#lastChangeAt = :through";
+export const clockCondition = "(attribute_not_exists(#lastChangeAt) OR #lastChangeAt < :position)";
+export const clockNames = { "#lastChangeAt": deckNames.lastChangeAt } as const;
+
+/**
+ * Sync tokens are opaque to clients: base64url of JSON with a format version, the deck, the
+ * position the client has seen every change up to, the horizon (the earliest instant a change
+ * the client has not seen can carry, on which the token's age is judged) and, while a full sync
+ * is paged, the key of the last do it returned.
+ */
+export type SyncToken = {
+  deckId: string;
+  position: number;
+  horizon: number;
+  /** A full sync in progress: the sort key of the last do returned. */
+  after?: string | undefined;
+};
+
+const TOKEN_VERSION = 1;
+/** Bounded like other key-bearing values: a token carries a deck id and a do key. */
+export const maxSyncTokenLength = 512;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeSyncToken(token: SyncToken): string {
+  const raw = {
+    v: TOKEN_VERSION,
+    d: token.deckId,
+    p: token.position,
+    h: token.horizon,
+    ...(token.after === undefined ? {} : { a: token.after }),
+  };
+  let binary = "";
+  for (const byte of encoder.encode(JSON.stringify(raw))) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The token, if it is well-formed and belongs to this deck; else 422. */
+export function decodeSyncToken(token: string, deckId: string): SyncToken {
+  const parsed = parseToken(token);
+  if (parsed === undefined || parsed.deckId !== deckId) throw invalidSyncToken();
+  return parsed;
+}
+
+export function invalidSyncToken(): AppError {
+  return new AppError("validation_failed", "The sync token is not valid for this deck.", {
+    errors: [{ path: "since", message: "Invalid sync token" }],
+  });
+}
+
+function parseToken(token: string): SyncToken | undefined {
+  if (token.length > maxSyncTokenLength || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
+  try {
+    const binary = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
+    const raw: unknown = JSON.parse(
+      decoder.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
+    );
+    if (typeof raw !== "object" || raw === null) return undefined;
+    const { v, d, p, h, a } = raw as Record<string, unknown>;
+    if (v !== TOKEN_VERSION || typeof d !== "string") return undefined;
+    if (!isPosition(p) || !isPosition(h)) return undefined;
+    if (a !== undefined && (typeof a !== "string" || !a.startsWith(keys.doPrefix)))
+      return undefined;
+    return { deckId: d, position: p, horizon: h, ...(a === undefined ? {} : { after: a }) };
+  } catch {
+    return undefined;
+  }
+}
+
+const isPosition = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0;

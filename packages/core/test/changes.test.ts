@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { latestPerEntity } from "../src/change-feed.ts";
+import {
+  changeItem,
+  decodeSyncToken,
+  encodeSyncToken,
+  maxSyncTokenLength,
+  nextPosition,
+  type StoredChange,
+  storedChangeOf,
+} from "../src/changes.ts";
+import type { Do } from "../src/model.ts";
+
+const D = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
+const aDo: Do = {
+  doId: "01J00000000000000000000000",
+  deckId: D,
+  text: "Milk",
+  completed: false,
+  position: "1Ux8rJ4k",
+  dueAt: null,
+  createdAt: "2026-11-30T15:54:19.236Z",
+  updatedAt: "2026-11-30T15:54:19.236Z",
+};
+
+describe("sync tokens", () => {
+  it("round-trip the deck, position, horizon and a full sync's cursor, as opaque base64url", () => {
+    for (const token of [
+      { deckId: D, position: 0, horizon: 1_796_000_000_000_000 },
+      { deckId: D, position: 1_796_000_000_000_001, horizon: 1_796_000_000_000_001, after: "DO#x" },
+    ]) {
+      const encoded = encodeSyncToken(token);
+      expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(decodeSyncToken(encoded, D)).toEqual(token);
+    }
+  });
+
+  it("refuses (422) another deck's token, another format version, bad numbers and anything malformed", () => {
+    const raw = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const good = { v: 1, d: D, p: 5, h: 6 };
+    for (const token of [
+      encodeSyncToken({ deckId: "01HYYYYYYYYYYYYYYYYYYYYYYY", position: 1, horizon: 1 }),
+      raw({ ...good, v: 2 }),
+      raw({ ...good, p: -1 }),
+      raw({ ...good, p: 1.5 }),
+      raw({ ...good, h: "6" }),
+      raw({ ...good, a: "FEED#1" }),
+      raw([1, D]),
+      "not base64!",
+      "x".repeat(maxSyncTokenLength + 1),
+      "",
+    ]) {
+      expect(() => decodeSyncToken(token, D), token).toThrow(
+        expect.objectContaining({ code: "validation_failed" }),
+      );
+    }
+    expect(decodeSyncToken(raw(good), D)).toEqual({ deckId: D, position: 5, horizon: 6 });
+  });
+});
+
+describe("change items", () => {
+  it("take the writer's clock, or just past the deck's last change when that is ahead", () => {
+    expect(nextPosition(100, 0)).toBe(100);
+    expect(nextPosition(100, 100)).toBe(101);
+    expect(nextPosition(100, 5_000)).toBe(5_001);
+  });
+
+  it("keep a snapshot, its retention and a TTL an hour past it; read back as written", () => {
+    const position = 1_796_000_000_123_456;
+    const item = changeItem(D, position, { kind: "do.upserted", doId: aDo.doId, do: aDo }, 60);
+    expect(item).toEqual({
+      PK: `DECK#${D}`,
+      SK: "FEED#1796000000123456",
+      type: "change",
+      deckId: D,
+      position,
+      change: "do.upserted",
+      doId: aDo.doId,
+      snapshot: {
+        doId: aDo.doId,
+        deckId: D,
+        text: "Milk",
+        completed: false,
+        position: aDo.position,
+        createdAt: aDo.createdAt,
+        updatedAt: aDo.updatedAt,
+      },
+      retainUntil: position + 60_000_000,
+      expiresAt: 1_796_000_001 + 60 + 3_600,
+    });
+    expect(storedChangeOf(item)).toEqual({
+      position,
+      expiresAtMicros: position + 60_000_000,
+      record: { kind: "do.upserted", doId: aDo.doId, do: aDo },
+    });
+    const bare = changeItem(D, position, { kind: "do.upserted", doId: aDo.doId }, 60);
+    expect(bare.snapshot).toBeUndefined();
+    expect(storedChangeOf(bare).record).toEqual({
+      kind: "do.upserted",
+      doId: aDo.doId,
+      do: undefined,
+    });
+    const tombstone = changeItem(D, position, { kind: "do.deleted", doId: aDo.doId }, 60);
+    expect(storedChangeOf(tombstone).record).toEqual({ kind: "do.deleted", doId: aDo.doId });
+  });
+
+  it("collapse to one entry per deck or do, its latest, in the order of those latest changes", () => {
+    const change = (position: number, record: StoredChange["record"]): StoredChange => ({
+      position,
+      expiresAtMicros: position + 1,
+      record,
+    });
+    const a1 = change(1, { kind: "do.upserted", doId: "a" });
+    const b2 = change(2, { kind: "do.upserted", doId: "b" });
+    const deck3 = change(3, { kind: "do.deleted", doId: "c" });
+    const a4 = change(4, { kind: "do.deleted", doId: "a" });
+    expect(latestPerEntity([a1, b2, deck3, a4])).toEqual([b2, deck3, a4]);
+  });
+});
