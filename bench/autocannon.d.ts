@@ -8,6 +8,8 @@ declare module "autocannon" {
     duration?: number;
     headers?: Record<string, string>;
     body?: string;
+    /** Per-request rewrites, in turn (the bench spreads PATCHes over many dos this way). */
+    requests?: { setupRequest?: (request: Record<string, unknown>) => Record<string, unknown> }[];
   };
   export type Result = {
     requests: Percentiles;
