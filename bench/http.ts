@@ -20,8 +20,8 @@ import { check, type Floor, floorName, get, put, query, transact, update } from 
  * docs/performance.md for the method and the latest figures.
  *
  * BENCH_DURATION=<seconds> shortens each measurement (default 10); BENCH_CONNECTIONS=32 runs
- * only that concurrency (default 1,32); BENCH_PROFILE=1 runs the API under `node --cpu-prof`
- * and leaves the profile in bench/results/profile/.
+ * only that concurrency (default 1,32); BENCH_PROFILE=1 runs the API and the floors under
+ * `node --cpu-prof` and leaves the profiles in bench/results/profile/ and profile-floor/.
  */
 
 const DURATION_S = boundedNumber(process.env.BENCH_DURATION, 10, 1, 60);
@@ -281,7 +281,11 @@ async function main(): Promise<void> {
   cleanups.push(async () => closeSync(floorLog));
   const floor = await startProcess(
     "floor",
-    [...startFlags, await buildFloor()],
+    [
+      ...startFlags,
+      ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${RESULTS_DIR}/profile-floor`] : []),
+      await buildFloor(),
+    ],
     {
       PORT: String(floorPort),
       DYNAMODB_ENDPOINT_URL: dynamo.endpoint,
