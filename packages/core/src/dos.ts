@@ -69,14 +69,15 @@ export function createDoService(options: ServiceOptions) {
 
   /**
    * Runs [admits, write]; maps a refusal to the contract by the position that failed. A
-   * refused write is `missing` unless `refused` explains it from the item as it was (the write
+   * refused write is `missing()` unless `refused` explains it from the item as it was (the write
    * asks for ALL_OLD). Returns "conflict" when the transaction lost a race and may be retried.
    */
   async function writeAdmitted(
     deckId: string,
     caller: Caller,
     write: TransactItem,
-    missing: AppError,
+    /** Built only on failure: an Error captures a stack trace, which every write would pay. */
+    missing: () => AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
     /** An Idempotency-Key's record for the same transaction (position 2). */
     claim?: { item: TransactItem; check: Claim["check"] },
@@ -95,7 +96,7 @@ export function createDoService(options: ServiceOptions) {
       }
       if (reasons[1]?.Code === "ConditionalCheckFailed") {
         const old = reasons[1].Item;
-        if (old === undefined || refused === undefined) throw missing;
+        if (old === undefined || refused === undefined) throw missing();
         const outcome = refused(old);
         if (outcome === "retry") return "retry";
         throw outcome;
@@ -197,7 +198,7 @@ export function createDoService(options: ServiceOptions) {
         ConditionExpression: "attribute_not_exists(PK)",
       },
     };
-    const clash = new AppError("internal_error", "Generated a do id that already exists.");
+    const clash = () => new AppError("internal_error", "Generated a do id that already exists.");
     for (let attempt = 1; ; attempt++) {
       const record = claim ? { item: claim.put(result, 1), check: claim.check } : undefined;
       if ((await writeAdmitted(deckId, caller, put, clash, undefined, record)) === "written") break;
@@ -251,7 +252,12 @@ export function createDoService(options: ServiceOptions) {
       },
     };
     for (let attempt = 1; ; attempt++) {
-      const outcome = await writeAdmitted(deckId, caller, write, new AppError("do_not_found"));
+      const outcome = await writeAdmitted(
+        deckId,
+        caller,
+        write,
+        () => new AppError("do_not_found"),
+      );
       if (outcome === "written") break;
       await conflictPause(attempt);
     }
@@ -367,7 +373,7 @@ export function createDoService(options: ServiceOptions) {
       if (input.text === undefined && input.completed === undefined && input.dueAt === undefined)
         throw new AppError("no_updates_provided");
       const { ifMatch } = options;
-      const missing = new AppError("do_not_found");
+      const missing = () => new AppError("do_not_found");
       for (let attempt = 1; ; attempt++) {
         if (attempt > 1) await conflictPause(attempt - 1);
         const stored = await readDo(deckId, doId);
@@ -471,7 +477,7 @@ export function createDoService(options: ServiceOptions) {
           deckId,
           caller,
           write,
-          new AppError("do_not_found"),
+          () => new AppError("do_not_found"),
           () => new AppError("precondition_failed"),
         );
         if (outcome === "written") return;
