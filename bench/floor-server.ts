@@ -79,19 +79,26 @@ function action(step: Action, body: string): TransactItem {
         },
       };
     }
-    case "Update":
+    case "Update": {
+      // A do gets a field set; the deck only its `updatedAt` and version bumped, as a write
+      // that guards the deck by its version does.
+      const isDo = step.item === "do";
       return {
         Update: {
           TableName: TABLE,
           Key: keyOf(step.item),
-          UpdateExpression:
-            "SET completed = :completed, updatedAt = :now, #version = if_not_exists(#version, :one) + :one",
+          UpdateExpression: `SET ${isDo ? "completed = :completed, " : ""}updatedAt = :now, #version = if_not_exists(#version, :one) + :one`,
           ConditionExpression: "attribute_exists(PK)",
           ExpressionAttributeNames: { "#version": "version" },
-          ExpressionAttributeValues: { ":completed": true, ":now": now, ":one": 1 },
+          ExpressionAttributeValues: {
+            ...(isDo ? { ":completed": true } : {}),
+            ":now": now,
+            ":one": 1,
+          },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       };
+    }
   }
 }
 

@@ -17,7 +17,10 @@ export type Action =
   | { kind: "ConditionCheck"; item: "deck" }
   /** A new item of a do's size, under `attribute_not_exists(PK)`. */
   | { kind: "Put"; item: "new" }
-  /** SET of a field, `updatedAt` and `version + 1`, conditioned on the item existing. */
+  /**
+   * Conditioned on the item existing: a do gets a field, `updatedAt` and `version + 1` set; the
+   * deck `updatedAt` and `version + 1` (e.g. a do write that bumps its deck).
+   */
   | { kind: "Update"; item: ItemName };
 
 export type Call =
