@@ -118,7 +118,7 @@ async function run(call: Call, body: string): Promise<unknown> {
           KeyConditionExpression:
             prefix === undefined ? "PK = :pk" : "PK = :pk AND begins_with(SK, :prefix)",
           ExpressionAttributeValues: { ":pk": pk, ...(prefix ? { ":prefix": prefix } : {}) },
-          Limit: call.limit,
+          ...(call.limit === undefined ? {} : { Limit: call.limit }),
           ConsistentRead: true,
         }),
       );

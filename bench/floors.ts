@@ -25,7 +25,8 @@ export type Action =
 
 export type Call =
   | { op: "GetItem"; item: ItemName }
-  | { op: "Query"; partition: PartitionName; limit: number }
+  /** Without a limit: the partition's first page (up to DynamoDB's 1 MB), as a whole-partition read makes. */
+  | { op: "Query"; partition: PartitionName; limit?: number | undefined }
   | { op: "TransactWriteItems"; actions: Action[] };
 
 /** Calls one after the other; a nested list runs its calls in parallel (Promise.all). */
@@ -41,7 +42,7 @@ export type FloorIds = {
 };
 
 export const get = (item: ItemName): Call => ({ op: "GetItem", item });
-export const query = (partition: PartitionName, limit: number): Call => ({
+export const query = (partition: PartitionName, limit?: number): Call => ({
   op: "Query",
   partition,
   limit,
@@ -58,7 +59,7 @@ export function floorName(floor: Floor): string {
       case "GetItem":
         return `GetItem(${call.item})`;
       case "Query":
-        return `Query(${call.partition}, ≤${call.limit})`;
+        return `Query(${call.partition}${call.limit === undefined ? "" : `, ≤${call.limit}`})`;
       case "TransactWriteItems":
         return `Transact(${call.actions.map((a) => `${a.kind} ${a.item}`).join(", ")})`;
     }
