@@ -243,7 +243,9 @@ async function main(): Promise<void> {
       name: "POST /v1/decks/{id}/dos",
       server: "api",
       method: "POST",
-      path: `${deck}/dos`,
+      // Another of the owner's decks: the thousands of dos this creates (warm-up included)
+      // must not change what GET …/dos reads from the first deck.
+      path: `/v1/decks/${seed.otherDeckId}/dos`,
       body: JSON.stringify({ text: "benchmark do" }),
       auth: true,
       floor: [createShape],
@@ -593,7 +595,7 @@ async function seedThroughApi(base: string, token: string) {
     const created = await call("POST", `/v1/decks/${deckId}/dos`, { text: `Seeded do ${i}` }, 201);
     doIds.push(String(created.doId));
   }
-  return { deckId, doIds };
+  return { deckId, otherDeckId: deckIds[1]!, doIds };
 }
 
 /** Spawns `node <args>` (stdout/stderr to `logFd`), waits until `readyUrl` answers 200. */
