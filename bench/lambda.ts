@@ -1,10 +1,13 @@
 import { spawn } from "node:child_process";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { targets } from "../scripts/build.ts";
 import event from "../test/runtime/fixtures/api-gateway-v2-event.json" with { type: "json" };
+import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../test/support/issuer.ts";
 
 /**
  * `npm run bench:lambda`: what the Lambda bundle costs, next to a hello-world Hono Lambda
@@ -13,9 +16,15 @@ import event from "../test/runtime/fixtures/api-gateway-v2-event.json" with { ty
  *   - cold start: a fresh `node` process imports the bundle and answers its first /healthz
  *     API Gateway v2 event (median of COLD_RUNS processes; time since process start, so
  *     Node's own boot is in both, as it is on Lambda);
+ *     and the CPU time the process spent until then (user + system, all threads: steadier than
+ *     wall time on a busy machine);
+ *   - DoDeck only: its first authenticated request after that (`GET /v1/decks/{id}`, a real
+ *     RS256 token, the JWKS and a canned DynamoDB answer from loopback servers), so work moved
+ *     out of the cold start into the first ordinary request shows up here;
  *   - warm: mean time per invocation over WARM_INVOCATIONS /healthz events after a warm-up.
  * DoDeck is measured twice: the AWS SDK bundled (what we ship) and taken from outside the
- * bundle (here node_modules, on Lambda the runtime's copy). Not a test: nothing asserts.
+ * bundle (here node_modules, on Lambda the runtime's copy). The machine's load average is
+ * printed before and after. Not a test: nothing asserts.
  */
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
@@ -31,7 +40,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 export const handler = handle(app);
 `;
 
-// Runs inside each fresh process: import, first event, then the warm loop.
+// Runs inside each fresh process: import, first event, the first /v1 event, then the warm loop.
 const probe = `
 const started = performance.now();
 const { handler } = await import(process.argv[1]);
@@ -40,7 +49,14 @@ const event = JSON.parse(process.argv[2]);
 const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30000 };
 const first = await handler(structuredClone(event), context);
 const answered = performance.now();
+const used = process.cpuUsage();
 if (first.statusCode !== 200) throw new Error("first /healthz answered " + first.statusCode + ": " + first.body);
+let apiMs = 0;
+if (process.argv[4]) {
+  const api = await handler(JSON.parse(process.argv[4]), context);
+  apiMs = performance.now() - answered;
+  if (api.statusCode !== 200) throw new Error("first /v1 request answered " + api.statusCode + ": " + api.body);
+}
 const warmRuns = Number(process.argv[3]);
 let warm = 0;
 if (warmRuns > 0) {
@@ -49,10 +65,17 @@ if (warmRuns > 0) {
   for (let i = 0; i < warmRuns; i++) await handler(structuredClone(event), context);
   warm = ((performance.now() - t) / warmRuns) * 1000;
 }
-console.log(JSON.stringify({ sinceStart: answered, importMs: imported - started, firstMs: answered - imported, warmUs: warm }));
+console.log(JSON.stringify({ sinceStart: answered, importMs: imported - started, firstMs: answered - imported, cpuMs: (used.user + used.system) / 1000, apiMs, warmUs: warm }));
 `;
 
-type Sample = { sinceStart: number; importMs: number; firstMs: number; warmUs: number };
+type Sample = {
+  sinceStart: number;
+  importMs: number;
+  firstMs: number;
+  cpuMs: number;
+  apiMs: number;
+  warmUs: number;
+};
 
 const healthzEvent = {
   ...event,
@@ -68,21 +91,81 @@ const healthzEvent = {
   },
 };
 
+/**
+ * Loopback stand-ins for what the first /v1 request reaches: the issuer's JWKS, and a
+ * DynamoDB endpoint answering every call with one deck item (GetItem's answer), so the SDK
+ * signs, sends and parses a real response. Closed at the end.
+ */
+const issuer = await createTestIssuer("bench-lambda");
+const OWNER = "auth0|bench-lambda";
+const DECK_ID = "01JD5Z6V1E4Q8W3T2R9Y7X6C5B";
+const deckItem = {
+  Item: {
+    PK: { S: `DECK#${DECK_ID}` },
+    SK: { S: "DECK" },
+    type: { S: "deck" },
+    deckId: { S: DECK_ID },
+    name: { S: "Cold start" },
+    nameLower: { S: "cold start" },
+    ownerSub: { S: OWNER },
+    createdAt: { S: "2026-11-30T12:00:00.000Z" },
+    updatedAt: { S: "2026-11-30T12:00:00.000Z" },
+    version: { N: "1" },
+  },
+};
+const stubs = createServer((request, response) => {
+  request.resume();
+  request.on("end", () => {
+    if (request.url === "/.well-known/jwks.json") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify(issuer.jwks));
+    } else {
+      response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      response.end(JSON.stringify(deckItem));
+    }
+  });
+});
+await new Promise<void>((ready) => stubs.listen(0, "127.0.0.1", ready));
+const stubUrl = `http://127.0.0.1:${(stubs.address() as AddressInfo).port}`;
+const token = await issuer.sign({ sub: OWNER }, { expiresIn: "1h" });
+const apiEvent = {
+  ...healthzEvent,
+  rawPath: `/v1/decks/${DECK_ID}`,
+  headers: { ...healthzEvent.headers, authorization: `Bearer ${token}` },
+  requestContext: {
+    ...healthzEvent.requestContext,
+    http: { ...healthzEvent.requestContext.http, path: `/v1/decks/${DECK_ID}` },
+  },
+};
+
 const env = {
   PATH: process.env.PATH ?? "",
-  AUTH0_ISSUER: "https://tenant.example.com/",
-  AUTH0_AUDIENCE: "https://api.dodeck.test",
+  AUTH0_ISSUER: TEST_ISSUER,
+  AUTH0_AUDIENCE: TEST_AUDIENCE,
+  AUTH0_JWKS_URL: `${stubUrl}/.well-known/jwks.json`,
+  DYNAMODB_ENDPOINT_URL: stubUrl,
   AWS_REGION: "us-east-1",
   ENVIRONMENT: "dev",
   // One JSON line per request goes to stdout in production; here it would only time the pipe.
   LOG_LEVEL: "warn",
 };
 
-function runProbe(bundle: string, warm: number): Promise<Sample> {
+const loadAverage = async () =>
+  (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
+
+function runProbe(bundle: string, warm: number, withApi: boolean): Promise<Sample> {
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
-      ["--input-type=module", "-e", probe, bundle, JSON.stringify(healthzEvent), String(warm)],
+      [
+        "--input-type=module",
+        "-e",
+        probe,
+        bundle,
+        JSON.stringify(healthzEvent),
+        String(warm),
+        ...(withApi ? [JSON.stringify(apiEvent)] : []),
+      ],
       { env, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";
@@ -142,20 +225,24 @@ async function bundleVariants(): Promise<Variant[]> {
 }
 
 const variants = await bundleVariants();
+const loadBefore = await loadAverage();
 const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+const isDoDeck = (variant: Variant) => variant.name !== "hello-world";
 // Interleaved, so drift in machine load spreads over every variant alike.
 for (let run = 0; run < COLD_RUNS; run++) {
   for (const variant of variants) {
-    samples.get(variant.name)?.push(await runProbe(variant.file, 0));
+    samples.get(variant.name)?.push(await runProbe(variant.file, 0, isDoDeck(variant)));
   }
 }
 const warm = new Map<string, number>();
 for (const variant of variants) {
   // One process at a time: parallel probes would measure the contention between them.
   const runs: Sample[] = [];
-  for (let i = 0; i < 3; i++) runs.push(await runProbe(variant.file, WARM_INVOCATIONS));
+  for (let i = 0; i < 3; i++) runs.push(await runProbe(variant.file, WARM_INVOCATIONS, false));
   warm.set(variant.name, median(runs.map((r) => r.warmUs)));
 }
+const loadAfter = await loadAverage();
+stubs.close();
 
 type Row = { label: string; unit: string; value: (v: Variant) => number; digits: number };
 const rows: Row[] = [
@@ -165,6 +252,12 @@ const rows: Row[] = [
     label: "cold: process start -> first /healthz",
     unit: "ms",
     value: (v) => median(samples.get(v.name)?.map((s) => s.sinceStart) ?? []),
+    digits: 1,
+  },
+  {
+    label: "cold: CPU time until then",
+    unit: "ms",
+    value: (v) => median(samples.get(v.name)?.map((s) => s.cpuMs) ?? []),
     digits: 1,
   },
   {
@@ -179,6 +272,12 @@ const rows: Row[] = [
     value: (v) => median(samples.get(v.name)?.map((s) => s.firstMs) ?? []),
     digits: 1,
   },
+  {
+    label: "then: first GET /v1/decks/{id}",
+    unit: "ms",
+    value: (v) => median(samples.get(v.name)?.map((s) => s.apiMs) ?? []),
+    digits: 1,
+  },
   { label: "warm: per invocation", unit: "us", value: (v) => warm.get(v.name) ?? 0, digits: 1 },
 ];
 
@@ -191,7 +290,7 @@ const header = [
   ...dodeck.flatMap((v) => [v.name.padStart(24), "ratio".padStart(7)]),
 ].join("");
 console.log(
-  `\nLambda bundle benchmark: node ${process.version}, ${COLD_RUNS} cold starts (median), ${WARM_INVOCATIONS} warm invocations x3 (median)\n`,
+  `\nLambda bundle benchmark: node ${process.version}, ${COLD_RUNS} cold starts (median), ${WARM_INVOCATIONS} warm invocations x3 (median); load average ${loadBefore} before, ${loadAfter} after\n`,
 );
 console.log(header);
 for (const row of rows) {
@@ -200,16 +299,12 @@ for (const row of rows) {
     const value = row.value(v);
     return [
       `${value.toFixed(row.digits)} ${row.unit}`.padStart(24),
-      `${(value / base).toFixed(2)}x`.padStart(7),
+      (base > 0 ? `${(value / base).toFixed(2)}x` : "").padStart(7),
     ];
   });
-  console.log(
-    [
-      row.label.padEnd(width),
-      `${base.toFixed(row.digits)} ${row.unit}`.padStart(14),
-      ...cells,
-    ].join(""),
-  );
+  // The hello-world has no /v1 route.
+  const own = base > 0 ? `${base.toFixed(row.digits)} ${row.unit}` : "-";
+  console.log([row.label.padEnd(width), own.padStart(14), ...cells].join(""));
 }
 
 const [bundled, external] = dodeck;
@@ -218,7 +313,7 @@ if (bundled && external) {
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
   console.log("\nTargets");
   console.log(
-    `  cold start <= 2x hello-world (SDK bundled):  ${(cold(bundled) / cold(hello)).toFixed(2)}x  ${verdict(cold(bundled) <= 2 * cold(hello))}`,
+    `  cold start <= 1.5x hello-world (SDK bundled): ${(cold(bundled) / cold(hello)).toFixed(2)}x  ${verdict(cold(bundled) <= 1.5 * cold(hello))}`,
   );
   console.log(
     `  bundle < 250 KB gzip (SDK bundled):          ${(bundled.gzip / 1024).toFixed(1)} KB  ${verdict(bundled.gzip < 250 * 1024)}`,

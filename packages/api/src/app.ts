@@ -1,6 +1,5 @@
 import type { ChangeService, DeckService, DoService } from "@dodeck/core";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { isReportedOutage, type TokenVerifier } from "./auth.ts";
@@ -8,7 +7,7 @@ import type { Config } from "./config.ts";
 import { type DocsAssets, mountDocs } from "./docs.ts";
 import { transportLimits } from "./limits.ts";
 import type { Logger } from "./logger.ts";
-import { type AppEnv, authenticate, requestContext } from "./middleware.ts";
+import { type AppEnv, authenticate, limitBody, requestContext } from "./middleware.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { AppError, problemResponse, statusOf } from "./problem.ts";
 import { mountDeckRoutes } from "./routes/decks.ts";
@@ -69,14 +68,11 @@ export function createApp(deps: AppDeps) {
   app.use("/v1/*", authenticate(deps.verifyToken));
   app.use(
     "/v1/*",
-    bodyLimit({
-      maxSize: transportLimits.bodyBytes,
-      onError: () => {
-        throw new AppError(
-          "payload_too_large",
-          `Request bodies are limited to ${transportLimits.bodyBytes} bytes.`,
-        );
-      },
+    limitBody(transportLimits.bodyBytes, () => {
+      throw new AppError(
+        "payload_too_large",
+        `Request bodies are limited to ${transportLimits.bodyBytes} bytes.`,
+      );
     }),
   );
   mountDeckRoutes(app, deps.decks, deps.dos, deps.changes);

@@ -158,7 +158,8 @@ export function createDoService(options: ServiceOptions) {
     caller: Caller,
     write: TransactItem | readonly [TransactItem, ...TransactItem[]],
     change: ChangeRecord | readonly ChangeRecord[] | undefined,
-    missing: AppError,
+    /** Built only on failure: an Error captures a stack trace, which every write would pay. */
+    missing: () => AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
     /** An Idempotency-Key's record for the same transaction (last). */
     claim?: { item: TransactItem; check: Claim["check"] },
@@ -202,7 +203,7 @@ export function createDoService(options: ServiceOptions) {
         // position could not make it pass.
         if (reasons[1]?.Code === "ConditionalCheckFailed") {
           const old = reasons[1].Item;
-          if (old === undefined || refused === undefined) throw missing;
+          if (old === undefined || refused === undefined) throw missing();
           const outcome = refused(old);
           if (outcome === "retry") return "retry";
           throw outcome;
@@ -292,7 +293,7 @@ export function createDoService(options: ServiceOptions) {
         ConditionExpression: "attribute_not_exists(PK)",
       },
     };
-    const clash = new AppError("internal_error", "Generated a do id that already exists.");
+    const clash = () => new AppError("internal_error", "Generated a do id that already exists.");
     for (let attempt = 1; ; attempt++) {
       const record = claim ? { item: claim.put(result, 1), check: claim.check } : undefined;
       const change = { kind: "do.upserted", doId: created.doId, do: created } as const;
@@ -358,7 +359,7 @@ export function createDoService(options: ServiceOptions) {
         caller,
         write,
         change,
-        new AppError("do_not_found"),
+        () => new AppError("do_not_found"),
       );
       if (outcome === "written") break;
       await conflictPause(attempt);
@@ -567,7 +568,7 @@ export function createDoService(options: ServiceOptions) {
       if (input.text === undefined && input.completed === undefined && input.dueAt === undefined)
         throw new AppError("no_updates_provided");
       const { ifMatch } = options;
-      const missing = new AppError("do_not_found");
+      const missing = () => new AppError("do_not_found");
       for (let attempt = 1; ; attempt++) {
         if (attempt > 1) await conflictPause(attempt - 1);
         const stored = await readDo(deckId, doId);
@@ -664,19 +665,19 @@ export function createDoService(options: ServiceOptions) {
           errors: [{ path: "after", message: "Must not be the moved do itself" }],
         });
       const { ifMatch } = options;
-      const missing = new AppError("do_not_found");
+      const missing = () => new AppError("do_not_found");
       let pinned = true;
       for (let attempt = 1; ; attempt++) {
         if (attempt > 1) await conflictPause(attempt - 1);
         const { deck, dos } = await readDeckInOrder(deckId);
         assertCanRead(deck, caller, policy);
         const mover = dos.find((place) => place.doId === doId);
-        if (mover === undefined) throw missing;
+        if (mover === undefined) throw missing();
         const version = doVersionOf(mover.row);
         if (!satisfies(ifMatch, version)) throw new AppError("precondition_failed");
         const others = dos.filter((place) => place !== mover);
         const anchor = after === null ? -1 : others.findIndex((place) => place.doId === after);
-        if (after !== null && anchor === -1) throw missing;
+        if (after !== null && anchor === -1) throw missing();
         const placed = placeFor(others, anchor + 1);
         const position =
           "position" in placed
@@ -758,7 +759,7 @@ export function createDoService(options: ServiceOptions) {
           if (pinned)
             return versioned({ ...doFromItem(mover.row), position, updatedAt: at }, version + 1);
           const item = await readDo(deckId, doId);
-          if (item === undefined) throw missing;
+          if (item === undefined) throw missing();
           return versioned(doFromItem(item), doVersionOf(item));
         }
         // Another writer changed this do since the read. Without If-Match the last move wins,
@@ -804,7 +805,7 @@ export function createDoService(options: ServiceOptions) {
           caller,
           write,
           { kind: "do.deleted", doId },
-          new AppError("do_not_found"),
+          () => new AppError("do_not_found"),
           () => new AppError("precondition_failed"),
         );
         if (outcome === "written") return;

@@ -32,10 +32,19 @@ function parse(stored: string): Parsed | undefined {
 export const isStoredTimestamp = (stored: string): boolean => parse(stored) !== undefined;
 
 /**
+ * DoDeck's own format, which nearly every stored timestamp is, so a list of 50 dos does not
+ * parse and re-render 100 of them (2 % of `GET …/dos`'s CPU in a profile). Days past the 28th
+ * and years before 1000 take the long way, which rolls over impossible dates as it always has.
+ */
+const CANONICAL =
+  /^[1-9]\d{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/**
  * The response format for any stored timestamp. Sub-millisecond digits are cut, not rounded,
  * as JavaScript's own parser does; a string neither service wrote passes through unchanged.
  */
 export function canonicalTimestamp(stored: string): string {
+  if (CANONICAL.test(stored)) return stored;
   const parsed = parse(stored);
   return parsed === undefined ? stored : new Date(parsed.epochMs).toISOString();
 }

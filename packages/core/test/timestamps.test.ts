@@ -16,6 +16,16 @@ describe("timestamps", () => {
     expect(canonicalTimestamp("2026-11-30T15:42:52.089Z")).toBe("2026-11-30T15:42:52.089Z");
   });
 
+  it("rolls an impossible date in DoDeck's form over, as Date does, and keeps every real one", () => {
+    expect(canonicalTimestamp("2026-02-30T10:00:00.000Z")).toBe("2026-03-02T10:00:00.000Z");
+    expect(canonicalTimestamp("2024-02-29T23:59:59.999Z")).toBe("2024-02-29T23:59:59.999Z");
+    expect(canonicalTimestamp("0099-01-01T00:00:00.000Z")).toBe("1999-01-01T00:00:00.000Z");
+    for (let day = 0; day < 800; day++) {
+      const instant = new Date(Date.UTC(2024, 0, 1) + day * 86_400_037).toISOString();
+      expect(canonicalTimestamp(instant)).toBe(instant);
+    }
+  });
+
   it("passes through a string neither service wrote, and says it is not a timestamp", () => {
     expect(canonicalTimestamp("yesterday")).toBe("yesterday");
     expect(isStoredTimestamp("yesterday")).toBe(false);
