@@ -2,7 +2,7 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";
 import type { TestUser } from "../../../test/support/issuer.ts";
-import { createDeck, createDo, expectProblem, share } from "./helpers.ts";
+import { counted, createDeck, createDo, expectProblem, share } from "./helpers.ts";
 
 /**
  * The change feed (SPEC "Changes"): a client that takes a full sync and then follows
@@ -419,6 +419,31 @@ describe("GET /v1/decks/{deckId}/changes: concurrent writers and a polling reade
     expect(replies.map((reply) => reply.status)).toEqual(Array(32).fill(201));
     await sync(t, users.owner, deckId, copy);
     expect(copy.dos.size).toBe(32);
+    await expectCopyCurrent(t, users.owner, deckId, copy);
+  }, 60_000);
+
+  it("sends each of 32 concurrent PATCHes of one deck's dos once: one process queues its writes of a deck", async () => {
+    const deckId = await createDeck(t, users.owner, "Hot deck");
+    const doIds: string[] = [];
+    for (let i = 0; i < 32; i++)
+      doIds.push((await createDo(t, users.owner, deckId, `do ${i}`)).doId);
+    const copy = emptyCopy();
+    await sync(t, users.owner, deckId, copy);
+    const { reply, calls } = await counted(t, async () => {
+      const replies = await Promise.all(
+        doIds.map((doId) =>
+          t.call(users.owner, "PATCH", `/v1/decks/${deckId}/dos/${doId}`, { completed: true }),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array(32).fill(200));
+      return replies[0]!;
+    });
+    expect(reply.status).toBe(200);
+    // Sent together they overtook each other and the change clock refused most of them: about
+    // five transactions each. Queued, each PATCH is one read and one transaction.
+    expect(calls.filter((call) => call === "TransactWriteItems")).toHaveLength(32);
+    expect(calls.filter((call) => call === "GetItem")).toHaveLength(32);
+    await sync(t, users.owner, deckId, copy);
     await expectCopyCurrent(t, users.owner, deckId, copy);
   }, 60_000);
 });

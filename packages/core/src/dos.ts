@@ -25,6 +25,7 @@ import {
 import { keys } from "./keys.ts";
 import { limits } from "./limits.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
+import { createKeyedQueue } from "./one-at-a-time.ts";
 import {
   comparePlaces,
   createTimeKeys,
@@ -75,6 +76,8 @@ export function createDoService(options: ServiceOptions) {
   const { store, policy, table, now, positionAfter, retention, quotas, newId, read, idempotency } =
     serviceContext(options);
   const nextTimeKey = createTimeKeys(() => Date.parse(now()));
+  /** This process's writes of one deck, sent one at a time (one-at-a-time.ts says why). */
+  const oneAtATime = createKeyedQueue();
 
   /** The condition that admits the caller to the deck: it exists, is not being deleted, and is theirs or shared with them. */
   function admission(caller: Caller) {
@@ -153,7 +156,11 @@ export function createDoService(options: ServiceOptions) {
    * clock, or a change committed since) is retried at once just past it. Returns "retry" when
    * the transaction lost a race and may be retried from a fresh read.
    */
-  async function writeAdmitted(
+  function writeAdmitted(...args: Parameters<typeof writeAdmittedNow>) {
+    return oneAtATime(args[0], () => writeAdmittedNow(...args));
+  }
+
+  async function writeAdmittedNow(
     deckId: string,
     caller: Caller,
     write: TransactItem | readonly [TransactItem, ...TransactItem[]],
