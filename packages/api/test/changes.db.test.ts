@@ -257,12 +257,14 @@ describe("GET /v1/decks/{deckId}/changes: deltas", () => {
       { type: "do.upserted", do: (await current(c.doId)).body },
     ]);
 
-    // With a page of 2 changes, the same history takes several pages, a do once in each.
+    // With a page of 2 changes, a longer history takes several pages, a do once in each; a
+    // do's superseded edits are not sent again (a do carries only its latest change).
     const paged = emptyCopy();
     await sync(t, users.owner, deckId, paged);
     for (const text of ["x", "y", "z", "w"])
       await t.call(users.friend, "PATCH", `/v1/decks/${deckId}/dos/${a.doId}`, { text });
     await t.call(users.friend, "PATCH", `/v1/decks/${deckId}/dos/${c.doId}`, { completed: true });
+    for (const text of ["d", "e", "f"]) await createDo(t, bob, deckId, text);
     expect(await sync(t, users.owner, deckId, paged, 2)).toBe(3);
     await expectCopyCurrent(t, users.owner, deckId, paged);
   });
@@ -545,9 +547,11 @@ describe("GET /v1/decks/{deckId}/changes: retention", () => {
     await expectCopyCurrent(short, users.owner, deckId, copy);
   });
 
-  it("answers 410, never a silent gap, when a change from a writer whose clock is behind is already past its retention", async () => {
+  it("answers 410, never a silent gap, when a deletion from a writer whose clock is behind is already past its retention", async () => {
     // A server 10 s behind, with the same 2 s retention: on a deck with no change yet, its
-    // change takes its own clock's position, already past retention for an honest reader.
+    // deletion's change item takes its own clock's position, already past retention for an
+    // honest reader (TTL may delete it any moment). An upsert is carried by the do itself, so
+    // it is never lost that way: the feed still answers 200 for one.
     const behind = await createTestApp(
       { CHANGE_RETENTION_SECONDS: "2" },
       { sharing: short, now: () => new Date(Date.now() - 10_000) },
@@ -555,7 +559,18 @@ describe("GET /v1/decks/{deckId}/changes: retention", () => {
     const deckId = await createDeck(short, users.owner, "Skewed and forgetful");
     const copy = emptyCopy();
     await sync(short, users.owner, deckId, copy);
+    const gone = await createDo(behind, users.owner, deckId, "deleted in the past");
     await createDo(behind, users.owner, deckId, "written in the past");
+    const upserted = await short.call(
+      users.owner,
+      "GET",
+      `/v1/decks/${deckId}/changes?since=${copy.since}`,
+    );
+    expect(upserted.status).toBe(200);
+    expect(upserted.body.changes).toHaveLength(2);
+    expect(
+      (await behind.call(users.owner, "DELETE", `/v1/decks/${deckId}/dos/${gone.doId}`)).status,
+    ).toBe(204);
     expectProblem(
       await short.call(users.owner, "GET", `/v1/decks/${deckId}/changes?since=${copy.since}`),
       410,

@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead } from "./access.ts";
 import {
+  changeStampOf,
   decodeSyncToken,
   encodeSyncToken,
   invalidSyncToken,
@@ -16,7 +17,7 @@ import { keys } from "./keys.ts";
 import type { Caller, Change, ChangePage, Deck } from "./model.ts";
 import { toDeckDetail } from "./model.ts";
 import { type ServiceOptions, serviceContext } from "./service-context.ts";
-import { send } from "./store.ts";
+import { queryPages, send } from "./store.ts";
 
 export type ChangeService = ReturnType<typeof createChangeService>;
 
@@ -148,35 +149,69 @@ export function createChangeService(options: ServiceOptions) {
     const upToDate = { deckId, position: last, horizon: now };
     if (token.position === last)
       return { changes: [], nextSince: encodeSyncToken(upToDate), hasMore: false };
-    const out = await send(() =>
-      store.client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-          ExpressionAttributeValues: {
-            ":pk": keys.deckPartition(deckId),
-            ":from": keys.changeSortKey(token.position + 1),
-            ":to": keys.changeSortKey(last),
-          },
-          Limit: limit + 1,
-          ConsistentRead: true,
-        }),
+    // Deletions and deck changes are change items; upserted dos carry their change's position
+    // themselves (`changedAt`), so the deck's dos are read whole (as a list page reads them).
+    const [out, dos] = await Promise.all([
+      send(() =>
+        store.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
+            ExpressionAttributeValues: {
+              ":pk": keys.deckPartition(deckId),
+              ":from": keys.changeSortKey(token.position + 1),
+              ":to": keys.changeSortKey(last),
+            },
+            Limit: limit + 1,
+            ConsistentRead: true,
+          }),
+        ),
       ),
-    );
+      readDos(deckId),
+    ]);
     const stored = (out.Items ?? []).map(storedChangeOf);
-    const page = stored.slice(0, limit);
-    const hasMore = stored.length > limit;
+    // Past `limit` change items, this page covers positions up to the last one it holds: every
+    // change at or before it is then known (the dos are read whole).
+    const items = stored.slice(0, limit);
+    const bound = stored.length > limit ? (items.at(-1)?.position ?? last) : last;
+    const upserts = dos.flatMap((row): StoredChange[] => {
+      const position = changeStampOf(row);
+      return position > token.position && position <= bound
+        ? [
+            {
+              position,
+              expiresAtMicros: Number.POSITIVE_INFINITY,
+              record: { kind: "do.upserted", doId: doFromItem(row).doId, do: doFromItem(row) },
+            },
+          ]
+        : [];
+    });
+    const all = latestPerEntity([...items, ...upserts].sort((a, b) => a.position - b.position));
+    // Never cut between changes of one position (a rebalance stamps every do it re-keys with
+    // its one position): the next page starts after the position this one ends at.
+    let end = Math.min(limit, all.length);
+    while (end < all.length && all[end]?.position === all[end - 1]?.position) end++;
+    const page = all.slice(0, end);
     // TTL deletes late, and a change whose writer's clock was behind expires early: one past
     // its retention means others may be gone already, so the client must start again.
     if (page.some((change) => change.expiresAtMicros <= now)) throw expired();
-    const consumed = page.at(-1)?.position ?? last;
+    const consumed = end < all.length ? (page.at(-1)?.position ?? bound) : bound;
+    const hasMore = consumed < last;
     return {
-      changes: await render(caller, deckId, latestPerEntity(page)),
+      changes: await render(caller, deckId, page),
       nextSince: encodeSyncToken(
         hasMore ? { deckId, position: consumed, horizon: consumed } : upToDate,
       ),
       hasMore,
     };
+  }
+
+  /** The deck's dos, whole, strongly consistent (the deck-and-dos key range, paged past 1 MB). */
+  async function readDos(deckId: string): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    for await (const page of queryPages(store, deckAndDos(deckId)))
+      for (const row of page) if (String(row.SK).startsWith(keys.doPrefix)) rows.push(row);
+    return rows;
   }
 
   /**

@@ -31,6 +31,16 @@ export const microsOf = (date: Date): number => date.getTime() * 1000;
 export const nextPosition = (clock: number, lastChangeAt: number): number =>
   Math.max(clock, lastChangeAt + 1);
 
+/**
+ * The do item's attribute holding the position of its latest change: upserts of dos are found
+ * by it, not by change items (which would add an item to every do write). A do without one
+ * (the old service's, or written before the feed) has changed at no position since any token.
+ */
+export const changeStamp = "changedAt";
+
+export const changeStampOf = (item: Record<string, unknown>): number =>
+  typeof item[changeStamp] === "number" ? (item[changeStamp] as number) : 0;
+
 /** What a change item records. `do` absent on an upsert: readers take the do as it is now. */
 export type ChangeRecord =
   | { kind: "deck.updated"; deck: Deck }

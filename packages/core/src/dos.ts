@@ -3,6 +3,7 @@ import { assertCanRead, usableEmail } from "./access.ts";
 import {
   type ChangeRecord,
   changePut,
+  changeStamp,
   clockCondition,
   clockNames,
   clockSetThrough,
@@ -55,9 +56,10 @@ const MAX_CLOCK_ROUNDS = 4;
 
 /**
  * Dos a rebalance rewrites at most (the moved one included): one transaction, never split,
- * holding the deck's update and, for each rewritten do, its write and its change item.
+ * with the deck's update and one action to spare. Each rewritten do carries its own change
+ * stamp (`changedAt`), so a rebalance adds no change items.
  */
-export const REBALANCE_WINDOW = Math.floor((limits.maxTransactionActions - 1) / 2);
+export const REBALANCE_WINDOW = limits.maxTransactionActions - 2;
 
 /** A do of a deck as read for listing and moving: its item and its place in the order. */
 type Place = { row: Record<string, unknown>; position: string; doId: string };
@@ -175,17 +177,21 @@ export function createDoService(options: ServiceOptions) {
     const records: readonly ChangeRecord[] =
       change === undefined ? [] : Array.isArray(change) ? change : [change as ChangeRecord];
     const count = records.length === 1 ? countChange(records[0]!, writes[0]!) : 0;
+    // An upserted do records its change on itself (`changedAt`, changes.ts); deletions (and deck
+    // changes, deck-plans.ts) are change items, since nothing else is left to carry them.
+    const changeItems = records.filter((record) => record.kind !== "do.upserted");
+    const stampsDos = changeItems.length < records.length;
     let lastSeen = 0;
     for (let round = 1; round <= MAX_CLOCK_ROUNDS; round++) {
       // One position per change item, consecutive; the deck's clock moves to the last one.
       const first = positionAfter(lastSeen);
-      const through = first + Math.max(records.length, 1) - 1;
+      const through = first + Math.max(changeItems.length, 1) - 1;
       const items = [
         records.length === 0
           ? admits(deckId, caller)
           : touch(deckId, caller, first, through, count),
-        ...writes,
-        ...records.map((record, i) => changePut(table, deckId, first + i, record, retention)),
+        ...(stampsDos ? writes.map((write) => stampChange(write, first)) : writes),
+        ...changeItems.map((record, i) => changePut(table, deckId, first + i, record, retention)),
         ...(claim ? [claim.item] : []),
       ];
       try {
@@ -821,6 +827,31 @@ export function createDoService(options: ServiceOptions) {
     },
   };
 }
+
+/**
+ * A do's put or update, stamped with the position of the change it makes: the feed finds
+ * upserts by this stamp (changes.ts). Condition checks and deletes are left as they are.
+ */
+function stampChange(write: TransactItem, position: number): TransactItem {
+  if (write.Put !== undefined && isDoKey(write.Put.Item))
+    return { Put: { ...write.Put, Item: { ...write.Put.Item, [changeStamp]: position } } };
+  const update = write.Update;
+  if (update === undefined || !isDoKey(update.Key)) return write;
+  return {
+    Update: {
+      ...update,
+      UpdateExpression: String(update.UpdateExpression).replace(
+        /^SET /,
+        "SET #changedAt = :changedAt, ",
+      ),
+      ExpressionAttributeNames: { ...update.ExpressionAttributeNames, "#changedAt": changeStamp },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ":changedAt": position },
+    },
+  };
+}
+
+const isDoKey = (key: Record<string, unknown> | undefined): boolean =>
+  String(key?.SK ?? "").startsWith(keys.doPrefix);
 
 /** How a do write moves its deck's `doCount`: a put adds a do, a delete removes one. */
 function countChange(change: ChangeRecord, write: TransactItem): -1 | 0 | 1 {
