@@ -270,9 +270,14 @@ describe("DELETE /v1/decks/{deckId}", () => {
     const deckId = await createDeck(t, users.owner, "Doomed");
     await share(t, deckId, users.friend.email, users.owner);
     await share(t, deckId, "other@example.com", users.owner);
-    for (let i = 0; i < 30; i++) await createDo(t, users.friend, deckId, `do ${i}`);
-    // The deck, 30 dos, 3 access rows, and a change item for each share and each do.
-    expect((await itemsOf(t, deckId)).length).toBe(1 + 30 + 3 + 32);
+    for (let i = 0; i < 31; i++) await createDo(t, users.friend, deckId, `do ${i}`);
+    await t.call(
+      users.friend,
+      "DELETE",
+      `/v1/decks/${deckId}/dos/${(await createDo(t, users.friend, deckId, "gone")).doId}`,
+    );
+    // The deck, 31 dos, 3 access rows, and a change item for each share and the deleted do.
+    expect((await itemsOf(t, deckId)).length).toBe(1 + 31 + 3 + 3);
 
     const reply = await t.call(users.owner, "DELETE", `/v1/decks/${deckId}`);
     expect(reply.status).toBe(204);
