@@ -731,34 +731,15 @@ export function createDoService(options: ServiceOptions) {
             : [others[anchor], others[anchor + 1]].flatMap((place) =>
                 place === undefined ? [] : [stillPlaced(deckId, place)],
               );
-        // The feed records the moved do and every sibling a rebalance re-keyed (their position
-        // and version changed); an unpinned move does not know the do's final state, so its
-        // record carries none and readers take the do as it is.
-        const moved: ChangeRecord = {
-          kind: "do.upserted",
-          doId,
-          do: pinned ? { ...doFromItem(mover.row), position, updatedAt: at } : undefined,
-        };
-        const rekeyed: ChangeRecord[] =
-          "window" in placed
-            ? placed.window.flatMap(({ place, position }) =>
-                place === undefined || place.position === position
-                  ? []
-                  : [
-                      {
-                        kind: "do.upserted",
-                        doId: place.doId,
-                        do: { ...doFromItem(place.row), position, updatedAt: at },
-                      } satisfies ChangeRecord,
-                    ],
-              )
-            : [];
+        // For the feed, writeAdmitted stamps every do this transaction writes (the moved one and
+        // any sibling a rebalance re-keys) with the change's position: one record says so.
+        const moved: ChangeRecord = { kind: "do.upserted", doId };
         let changed = false;
         const outcome = await writeAdmitted(
           deckId,
           caller,
           [write, ...siblings],
-          [moved, ...rekeyed],
+          moved,
           missing,
           // Changed since the read: with If-Match that is a failed precondition, else retry.
           (old) => {
