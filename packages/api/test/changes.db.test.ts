@@ -1,6 +1,7 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";
+import { scanAll } from "../../../test/support/dynamo.ts";
 import type { TestUser } from "../../../test/support/issuer.ts";
 import { counted, createDeck, createDo, expectProblem, share } from "./helpers.ts";
 
@@ -424,7 +425,7 @@ describe("GET /v1/decks/{deckId}/changes: concurrent writers and a polling reade
     await expectCopyCurrent(t, users.owner, deckId, copy);
   }, 60_000);
 
-  it("sends each of 32 concurrent PATCHes of one deck's dos once: one process queues its writes of a deck", async () => {
+  it("commits 32 concurrent PATCHes of one deck's dos in a few shared transactions, each applied once", async () => {
     const deckId = await createDeck(t, users.owner, "Hot deck");
     const doIds: string[] = [];
     for (let i = 0; i < 32; i++)
@@ -438,15 +439,91 @@ describe("GET /v1/decks/{deckId}/changes: concurrent writers and a polling reade
         ),
       );
       expect(replies.map((r) => r.status)).toEqual(Array(32).fill(200));
+      expect(replies.map((r) => r.headers.get("etag"))).toEqual(Array(32).fill('"2"'));
       return replies[0]!;
     });
     expect(reply.status).toBe(200);
-    // Sent together they overtook each other and the change clock refused most of them: about
-    // five transactions each. Queued, each PATCH is one read and one transaction.
-    expect(calls.filter((call) => call === "TransactWriteItems")).toHaveLength(32);
+    // Sent together they overtook each other on the deck item and the change clock refused most
+    // of them (about 80 transactions); sent one at a time they ran at one transaction's latency.
+    // Those that queue while one is in flight now share the next transaction.
+    const transactions = calls.filter((call) => call === "TransactWriteItems").length;
+    expect(transactions).toBeGreaterThanOrEqual(2);
+    expect(transactions).toBeLessThan(32);
     expect(calls.filter((call) => call === "GetItem")).toHaveLength(32);
+    const listed = (await t.call(users.owner, "GET", `/v1/decks/${deckId}/dos?limit=100`)).body;
+    expect(listed.items.map((item: Json) => item.completed)).toEqual(Array(32).fill(true));
     await sync(t, users.owner, deckId, copy);
     await expectCopyCurrent(t, users.owner, deckId, copy);
+  }, 60_000);
+
+  it("gives each of many concurrent writes to one deck its own answer when some of them must be refused", async () => {
+    const deckId = await sharedDeck(t, "Mixed crowd", 24);
+    const dos = (await t.call(users.owner, "GET", `/v1/decks/${deckId}/dos?limit=100`)).body
+      .items as Json[];
+    const copy = emptyCopy();
+    await sync(t, users.friend, deckId, copy);
+    // Every kind of write that shares a transaction, from several callers, with refusals mixed
+    // in: a stale If-Match, a stranger, a do that does not exist, a delete and a create.
+    const writes: { expected: number; send: () => ReturnType<TestApp["call"]> }[] = dos.map(
+      (item, i) => {
+        const path = `/v1/decks/${deckId}/dos/${item.doId}`;
+        const editor = [users.owner, users.friend, alice, bob][i % 4]!;
+        if (i % 6 === 1)
+          return {
+            expected: 412,
+            send: () =>
+              t.call(editor, "PATCH", path, { text: `stale ${i}` }, { "if-match": '"9"' }),
+          };
+        if (i % 6 === 2)
+          return {
+            expected: 404,
+            send: () => t.call(users.stranger, "PATCH", path, { completed: true }),
+          };
+        if (i % 6 === 3) return { expected: 204, send: () => t.call(editor, "DELETE", path) };
+        return {
+          expected: 200,
+          send: () => t.call(editor, "PATCH", path, { text: `edited ${i}` }, { "if-match": '"1"' }),
+        };
+      },
+    );
+    writes.push(
+      {
+        expected: 404,
+        send: () =>
+          t.call(users.owner, "PATCH", `/v1/decks/${deckId}/dos/01ARZ3NDEKTSV4RRFFQ69G5FAV`, {
+            completed: true,
+          }),
+      },
+      ...Array.from({ length: 4 }, (_, i) => ({
+        expected: 201,
+        send: () => t.call(alice, "POST", `/v1/decks/${deckId}/dos`, { text: `new ${i}` }),
+      })),
+    );
+    const replies = await Promise.all(writes.map((write) => write.send()));
+    expect(replies.map((reply) => reply.status)).toEqual(writes.map((write) => write.expected));
+    for (const [i, reply] of replies.entries()) {
+      if (reply.status === 412) expect(reply.body.code).toBe("precondition_failed");
+      if (reply.status === 404) expect(reply.body.code).toMatch(/^(deck|do)_not_found$/);
+      if (reply.status === 200) expect(reply.body.text).toBe(`edited ${i}`);
+    }
+    const listed = (await t.call(users.owner, "GET", `/v1/decks/${deckId}/dos?limit=100`)).body
+      .items as Json[];
+    // 24 seeded, 4 deleted, 4 created; the refused ones left their do as it was.
+    expect(listed).toHaveLength(24);
+    for (const [i, item] of dos.entries()) {
+      const now = listed.find((entry) => entry.doId === item.doId);
+      if (i % 6 === 3) expect(now).toBeUndefined();
+      else if (i % 6 === 1 || i % 6 === 2)
+        expect(now).toMatchObject({ text: item.text, completed: false });
+      else expect(now?.text).toBe(`edited ${i}`);
+    }
+    // The quota's counter moved once per create and delete, whichever transaction carried them.
+    const [deck] = (await scanAll(t.store)).filter(
+      (item) => item.PK === `DECK#${deckId}` && item.SK === "DECK",
+    );
+    expect(deck?.doCount).toBe(24);
+    await sync(t, users.friend, deckId, copy);
+    await expectCopyCurrent(t, users.friend, deckId, copy);
   }, 60_000);
 });
 

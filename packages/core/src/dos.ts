@@ -10,6 +10,7 @@ import {
 } from "./changes.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
+import { createGroupCommit, type Outcome, settle } from "./group-commit.ts";
 import type { Claim, IdempotencyOptions } from "./idempotency.ts";
 import { isItemId } from "./ids.ts";
 import {
@@ -26,7 +27,6 @@ import {
 import { keys } from "./keys.ts";
 import { limits } from "./limits.ts";
 import type { Caller, Deck, Do, Page } from "./model.ts";
-import { createKeyedQueue } from "./one-at-a-time.ts";
 import {
   comparePlaces,
   createTimeKeys,
@@ -43,6 +43,7 @@ import {
   send,
   type TransactItem,
   transact,
+  transactItemKey,
 } from "./store.ts";
 import { type Precondition, satisfies, versioned } from "./versions.ts";
 
@@ -78,56 +79,64 @@ export function createDoService(options: ServiceOptions) {
   const { store, policy, table, now, positionAfter, retention, quotas, newId, read, idempotency } =
     serviceContext(options);
   const nextTimeKey = createTimeKeys(() => Date.parse(now()));
-  /** This process's writes of one deck, sent one at a time (one-at-a-time.ts says why). */
-  const oneAtATime = createKeyedQueue();
 
-  /** The condition that admits the caller to the deck: it exists, is not being deleted, and is theirs or shared with them. */
-  function admission(caller: Caller) {
-    const email = usableEmail(caller, policy);
+  /**
+   * The condition that admits the callers to the deck: it exists, is not being deleted, and is
+   * theirs or shared with them (each of them, for a group of writes).
+   */
+  function admission(callers: readonly Caller[]) {
+    const values: Record<string, unknown> = {};
+    const each = callers.map((caller, i) => {
+      const email = usableEmail(caller, policy);
+      const n = callers.length === 1 ? "" : String(i);
+      values[`:sub${n}`] = caller.sub;
+      if (email === undefined) return `ownerSub = :sub${n}`;
+      values[`:email${n}`] = email;
+      return `(ownerSub = :sub${n} OR contains(collaborators, :email${n}))`;
+    });
     return {
-      expression: `attribute_exists(PK) AND attribute_not_exists(deleting) AND (ownerSub = :sub${
-        email === undefined ? "" : " OR contains(collaborators, :email)"
-      })`,
-      values: { ":sub": caller.sub, ...(email === undefined ? {} : { ":email": email }) },
+      expression: `attribute_exists(PK) AND attribute_not_exists(deleting) AND ${each.join(" AND ")}`,
+      values,
     };
   }
 
   /**
    * The deck item's part of every do change, in the write's own transaction: it admits the
-   * caller (so a do cannot land in a deck deleted or unshared a moment before), moves the
-   * deck's change clock to `position`, only upwards (changes.ts), and keeps `doCount`: a create
-   * adds one only below the quota, a delete takes one off. On failure DynamoDB returns the deck
-   * as it was, which tells 404 from 403, a full deck, and a clock that was behind, without
-   * another read.
+   * callers (so a do cannot land in a deck deleted or unshared a moment before), moves the
+   * deck's change clock to `through`, only upwards from below `position` (changes.ts), and keeps
+   * `doCount`: `creates` new dos only below the quota, `count` the net change. On failure
+   * DynamoDB returns the deck as it was, which tells 404 from 403, a full deck, and a clock that
+   * was behind, without another read.
    */
   function touch(
     deckId: string,
-    caller: Caller,
+    callers: readonly Caller[],
     position: number,
     through: number,
-    count: -1 | 0 | 1,
+    count: number,
+    creates: number,
   ): TransactItem {
-    const admitted = admission(caller);
+    const admitted = admission(callers);
     const counted = count !== 0;
     return {
       Update: {
         TableName: table,
         Key: keys.deck(deckId),
-        // A write recording several changes (a rebalance) takes positions position..through.
+        // A write recording several changes (a rebalance, a group) takes positions up to through.
         UpdateExpression: `SET ${clockSetThrough}${counted ? " ADD #doCount :count" : ""}`,
         ConditionExpression: `${admitted.expression} AND ${clockCondition}${
-          count === 1 ? " AND (attribute_not_exists(#doCount) OR #doCount < :maxDos)" : ""
+          creates > 0 ? " AND (attribute_not_exists(#doCount) OR #doCount <= :roomFor)" : ""
         }`,
         ExpressionAttributeNames: {
           ...clockNames,
-          ...(counted ? { "#doCount": deckNames.doCount } : {}),
+          ...(counted || creates > 0 ? { "#doCount": deckNames.doCount } : {}),
         },
         ExpressionAttributeValues: {
           ...admitted.values,
           ":position": position,
           ":through": through,
           ...(counted ? { ":count": count } : {}),
-          ...(count === 1 ? { ":maxDos": quotas.dosPerDeck } : {}),
+          ...(creates > 0 ? { ":roomFor": quotas.dosPerDeck - creates } : {}),
         },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
@@ -136,7 +145,7 @@ export function createDoService(options: ServiceOptions) {
 
   /** Admission alone, for a transaction that changes nothing (a missing do's 404). */
   function admits(deckId: string, caller: Caller): TransactItem {
-    const admitted = admission(caller);
+    const admitted = admission([caller]);
     return {
       ConditionCheck: {
         TableName: table,
@@ -149,50 +158,119 @@ export function createDoService(options: ServiceOptions) {
   }
 
   /**
-   * Runs [touch, ...writes, ...change items, claim] as one transaction (or [admits, ...writes]
-   * when `change` is undefined): every do write goes through here. Maps a refusal to the
-   * contract by the position that failed. A refused first write is `missing` unless `refused`
-   * explains it from the item as it was (the write asks for ALL_OLD); a refused companion (a
-   * sibling a rebalance rewrites, or a neighbour checked, conditioned on its position as read)
-   * means the deck changed since it was read. A deck clock ahead of this writer's (a skewed
-   * clock, or a change committed since) is retried at once just past it. Returns "retry" when
-   * the transaction lost a race and may be retried from a fresh read.
+   * A do write and what goes with it: written as [touch, ...writes, ...change items, claim] in
+   * one transaction (or [admits, ...writes] when it records no change). The write's contract
+   * (404, 412, retry) comes out of how DynamoDB refused it: see `writeAlone`.
    */
-  function writeAdmitted(...args: Parameters<typeof writeAdmittedNow>) {
-    return oneAtATime(args[0], () => writeAdmittedNow(...args));
+  type DeckWrite = {
+    caller: Caller;
+    writes: readonly TransactItem[];
+    records: readonly ChangeRecord[];
+    /** Built only on failure: an Error captures a stack trace, which every write would pay. */
+    missing: () => AppError;
+    refused?: ((item: Record<string, unknown>) => AppError | "retry") | undefined;
+    /** An Idempotency-Key's record for the same transaction (last). */
+    claim?: { item: TransactItem; check: Claim["check"] } | undefined;
+  };
+
+  /**
+   * This process's writes of one deck are committed one transaction at a time, and those that
+   * queued meanwhile share the next one (group-commit.ts says why). Only simple writes (one
+   * item and its one change) share; moves, and checks that change nothing, go alone.
+   */
+  const commitOnDeck = createGroupCommit<DeckWrite, "written" | "retry">({
+    joins: (batch, next) => {
+      if (!sharable(next) || !sharable(batch[0]!)) return false;
+      const actions = [...batch, next].reduce((sum, write) => sum + actionsOf(write), 1);
+      if (actions > limits.maxTransactionActions) return false;
+      const taken = new Set(batch.flatMap(keysOf));
+      return keysOf(next).every((key) => !taken.has(key));
+    },
+    commit: async (deckId, batch) =>
+      batch.length === 1
+        ? [await settle(writeAlone(deckId, batch[0]!))]
+        : writeTogether(deckId, batch),
+  });
+
+  const sharable = (write: DeckWrite) => write.writes.length === 1 && write.records.length === 1;
+  const changeItemsOf = (write: DeckWrite) =>
+    // An upserted do records its change on itself (`changedAt`, changes.ts); deletions (and deck
+    // changes, deck-plans.ts) are change items, since nothing else is left to carry them.
+    write.records.filter((record) => record.kind !== "do.upserted");
+  const actionsOf = (write: DeckWrite) =>
+    write.writes.length + changeItemsOf(write).length + (write.claim ? 1 : 0);
+  const keysOf = (write: DeckWrite) =>
+    [...write.writes, ...(write.claim ? [write.claim.item] : [])].map(transactItemKey);
+  const countOf = (write: DeckWrite) =>
+    write.records.length === 1 ? countChange(write.records[0]!, write.writes[0]!) : 0;
+
+  /**
+   * A write's items after the deck's, at its positions: the first stamps the do(s) it writes,
+   * one more per change item.
+   */
+  function itemsOf(deckId: string, write: DeckWrite, positions: readonly number[]): TransactItem[] {
+    const changeItems = changeItemsOf(write);
+    const stampsDos = changeItems.length < write.records.length;
+    return [
+      ...(stampsDos ? write.writes.map((item) => stampChange(item, positions[0]!)) : write.writes),
+      ...changeItems.map((record, i) => changePut(table, deckId, positions[i]!, record, retention)),
+      ...(write.claim ? [write.claim.item] : []),
+    ];
   }
 
-  async function writeAdmittedNow(
+  /** `n` increasing positions past `lastSeen`, from this process's change clock. */
+  function positionsPast(lastSeen: number, n: number): number[] {
+    const positions: number[] = [];
+    let last = lastSeen;
+    for (let i = 0; i < n; i++) {
+      last = positionAfter(last);
+      positions.push(last);
+    }
+    return positions;
+  }
+
+  /** Runs a do write through its deck's group commit; "retry" when it lost a race. */
+  function writeAdmitted(
     deckId: string,
     caller: Caller,
     write: TransactItem | readonly [TransactItem, ...TransactItem[]],
     change: ChangeRecord | readonly ChangeRecord[] | undefined,
-    /** Built only on failure: an Error captures a stack trace, which every write would pay. */
     missing: () => AppError,
     refused?: (item: Record<string, unknown>) => AppError | "retry",
-    /** An Idempotency-Key's record for the same transaction (last). */
     claim?: { item: TransactItem; check: Claim["check"] },
   ): Promise<"written" | "retry"> {
-    const writes: readonly TransactItem[] = Array.isArray(write) ? write : [write as TransactItem];
-    const records: readonly ChangeRecord[] =
-      change === undefined ? [] : Array.isArray(change) ? change : [change as ChangeRecord];
-    const count = records.length === 1 ? countChange(records[0]!, writes[0]!) : 0;
-    // An upserted do records its change on itself (`changedAt`, changes.ts); deletions (and deck
-    // changes, deck-plans.ts) are change items, since nothing else is left to carry them.
-    const changeItems = records.filter((record) => record.kind !== "do.upserted");
-    const stampsDos = changeItems.length < records.length;
+    return commitOnDeck(deckId, {
+      caller,
+      writes: Array.isArray(write) ? write : [write as TransactItem],
+      records:
+        change === undefined ? [] : Array.isArray(change) ? change : [change as ChangeRecord],
+      missing,
+      refused,
+      claim,
+    });
+  }
+
+  /**
+   * One write in a transaction of its own. Maps a refusal to the contract by the position that
+   * failed. A refused first write is `missing` unless `refused` explains it from the item as it
+   * was (the write asks for ALL_OLD); a refused companion (a sibling a rebalance rewrites, or a
+   * neighbour checked, conditioned on its position as read) means the deck changed since it was
+   * read. A deck clock ahead of this writer's (a skewed clock, or a change committed since) is
+   * retried at once just past it. Returns "retry" when the transaction lost a race and may be
+   * retried from a fresh read.
+   */
+  async function writeAlone(deckId: string, write: DeckWrite): Promise<"written" | "retry"> {
+    const { caller, writes, records, missing, refused, claim } = write;
+    const count = countOf(write);
     let lastSeen = 0;
     for (let round = 1; round <= MAX_CLOCK_ROUNDS; round++) {
-      // One position per change item, consecutive; the deck's clock moves to the last one.
-      const first = positionAfter(lastSeen);
-      const through = first + Math.max(changeItems.length, 1) - 1;
+      // One position per change item; the deck's clock moves to the last one.
+      const positions = positionsPast(lastSeen, Math.max(changeItemsOf(write).length, 1));
       const items = [
         records.length === 0
           ? admits(deckId, caller)
-          : touch(deckId, caller, first, through, count),
-        ...(stampsDos ? writes.map((write) => stampChange(write, first)) : writes),
-        ...changeItems.map((record, i) => changePut(table, deckId, first + i, record, retention)),
-        ...(claim ? [claim.item] : []),
+          : touch(deckId, [caller], positions[0]!, positions.at(-1)!, count, count === 1 ? 1 : 0),
+        ...itemsOf(deckId, write, positions),
       ];
       try {
         await transact(store, items);
@@ -234,6 +312,59 @@ export function createDoService(options: ServiceOptions) {
       }
     }
     return "retry";
+  }
+
+  /**
+   * Writes that queued for the same deck, in one transaction: the deck item once (admitting
+   * every caller, the quota for all the creates, the clock past all their positions), then each
+   * write with its change. When DynamoDB refuses it for anything but a clock that was behind,
+   * nothing was written and each write goes alone, in order, to meet its own outcome; so one
+   * stale If-Match or one caller without access costs one transaction more, never a wrong answer.
+   */
+  async function writeTogether(
+    deckId: string,
+    batch: readonly DeckWrite[],
+  ): Promise<Outcome<"written" | "retry">[]> {
+    const callers = [
+      ...new Map(
+        batch.map((write) => [
+          `${write.caller.sub}\u0000${write.caller.email ?? ""}`,
+          write.caller,
+        ]),
+      ).values(),
+    ];
+    const count = batch.reduce((sum, write) => sum + countOf(write), 0);
+    const creates = batch.filter((write) => countOf(write) === 1).length;
+    let lastSeen = 0;
+    for (let round = 1; round <= 2; round++) {
+      const positions = batch.map(() => [] as number[]);
+      let last = lastSeen;
+      batch.forEach((write, i) => {
+        positions[i] = positionsPast(last, Math.max(changeItemsOf(write).length, 1));
+        last = positions[i].at(-1)!;
+      });
+      const items = [
+        touch(deckId, callers, positions[0]![0]!, last, count, creates),
+        ...batch.flatMap((write, i) => itemsOf(deckId, write, positions[i]!)),
+      ];
+      try {
+        await transact(store, items);
+        return batch.map(() => ({ status: "fulfilled", value: "written" }) as const);
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        const deck = reasons?.[0]?.Item;
+        const clockBehind =
+          reasons?.[0]?.Code === "ConditionalCheckFailed" &&
+          deck !== undefined &&
+          lastChangeOf(deck) >= positions[0]![0]! &&
+          reasons.slice(1).every((reason) => reason.Code === undefined || reason.Code === "None");
+        if (!clockBehind) break;
+        lastSeen = lastChangeOf(deck);
+      }
+    }
+    const outcomes: Outcome<"written" | "retry">[] = [];
+    for (const write of batch) outcomes.push(await settle(writeAlone(deckId, write)));
+    return outcomes;
   }
 
   /** The do's item, read strongly consistent; undefined when it does not exist. */

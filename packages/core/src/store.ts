@@ -128,9 +128,14 @@ export function assertTransaction(items: TransactItem[]): void {
   }
   const seen = new Set<string>();
   for (const item of items) {
-    const key = item.Put?.Item ?? item.Update?.Key ?? item.Delete?.Key ?? item.ConditionCheck?.Key;
-    const id = `${String(key?.PK)}\u0000${String(key?.SK)}`;
+    const id = transactItemKey(item);
     if (seen.has(id)) throw new Error(`transaction touches ${id.replace("\u0000", " ")} twice`);
     seen.add(id);
   }
+}
+
+/** The item a transaction action acts on, as one string (PK and SK). */
+export function transactItemKey(item: TransactItem): string {
+  const key = item.Put?.Item ?? item.Update?.Key ?? item.Delete?.Key ?? item.ConditionCheck?.Key;
+  return `${String(key?.PK)}\u0000${String(key?.SK)}`;
 }
