@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead } from "./access.ts";
 import {
   changeStampOf,
@@ -181,7 +181,7 @@ export function createChangeService(options: ServiceOptions) {
             {
               position,
               expiresAtMicros: Number.POSITIVE_INFINITY,
-              record: { kind: "do.upserted", doId: doFromItem(row).doId, do: doFromItem(row) },
+              record: { kind: "do.upserted", do: doFromItem(row) },
             },
           ]
         : [];
@@ -198,7 +198,7 @@ export function createChangeService(options: ServiceOptions) {
     const consumed = end < all.length ? (page.at(-1)?.position ?? bound) : bound;
     const hasMore = consumed < last;
     return {
-      changes: await render(caller, deckId, page),
+      changes: render(caller, page),
       nextSince: encodeSyncToken(
         hasMore ? { deckId, position: consumed, horizon: consumed } : upToDate,
       ),
@@ -214,32 +214,14 @@ export function createChangeService(options: ServiceOptions) {
     return rows;
   }
 
-  /**
-   * Changes as the client sees them: snapshots as written; an upsert recorded without one (a
-   * PATCH that lost a race and applied on top) is the do as it is now, or its deletion. A state
-   * newer than the page is fine: its own change item comes later, and is delivered again.
-   */
-  async function render(caller: Caller, deckId: string, page: StoredChange[]): Promise<Change[]> {
-    return Promise.all(
-      page.map(async ({ record }): Promise<Change> => {
-        if (record.kind === "deck.updated")
-          return { type: "deck.updated", deck: toDeckDetail(record.deck, caller) };
-        if (record.kind === "do.deleted") return { type: "do.deleted", doId: record.doId };
-        if (record.do !== undefined) return { type: "do.upserted", do: record.do };
-        const out = await send(() =>
-          store.client.send(
-            new GetCommand({
-              TableName: table,
-              Key: keys.do(deckId, record.doId),
-              ConsistentRead: true,
-            }),
-          ),
-        );
-        return out.Item === undefined
-          ? { type: "do.deleted", doId: record.doId }
-          : { type: "do.upserted", do: doFromItem(out.Item) };
-      }),
-    );
+  /** Changes as the client sees them: deck detail for this caller, dos as read. */
+  function render(caller: Caller, page: StoredChange[]): Change[] {
+    return page.map(({ record }): Change => {
+      if (record.kind === "deck.updated")
+        return { type: "deck.updated", deck: toDeckDetail(record.deck, caller) };
+      if (record.kind === "do.deleted") return { type: "do.deleted", doId: record.doId };
+      return { type: "do.upserted", do: record.do };
+    });
   }
 
   return {
@@ -258,7 +240,11 @@ export function createChangeService(options: ServiceOptions) {
 export function latestPerEntity(page: StoredChange[]): StoredChange[] {
   const latest = new Map<string, StoredChange>();
   for (const change of page) {
-    const id = change.record.kind === "deck.updated" ? "" : `do:${change.record.doId}`;
+    const { record } = change;
+    const id =
+      record.kind === "deck.updated"
+        ? ""
+        : `do:${record.kind === "do.upserted" ? record.do.doId : record.doId}`;
     latest.delete(id);
     latest.set(id, change);
   }

@@ -1,20 +1,20 @@
 import { AppError } from "./errors.ts";
-import { deckNames, doFromItem } from "./items.ts";
+import { deckNames } from "./items.ts";
 import { keys } from "./keys.ts";
 import type { Deck, Do } from "./model.ts";
 import type { TransactItem } from "./store.ts";
 
 /**
  * A deck's change feed (SPEC "Changes"; docs/data-model.md "The change feed" says why it cannot
- * miss a change). Every write that changes a deck or one of its dos, in the same transaction:
+ * miss a change). Every write that changes a deck or one of its dos, in the same transaction,
  * sets the deck item's `lastChangeAt` to the change's position, on condition that it only
- * grows, and puts a change item at that position in the deck's partition. All changes of a deck
- * therefore serialise on its deck item, and position order is commit order.
+ * grows, and records the change at that position: an upserted do carries it on itself
+ * (`changedAt`); a deletion or a deck change is a change item in the deck's partition. All
+ * changes of a deck therefore serialise on its deck item, and position order is commit order.
  *
  * Positions are microseconds since the epoch on the writer's clock, pushed past the deck's last
  * change when that clock is behind; they are unique per deck (the condition makes them so).
  */
-
 /** How long change items are kept, and so how old a sync token may be: 7 days by default. */
 export const defaultChangeRetentionSeconds = 7 * 24 * 60 * 60;
 
@@ -41,18 +41,24 @@ export const changeStamp = "changedAt";
 export const changeStampOf = (item: Record<string, unknown>): number =>
   typeof item[changeStamp] === "number" ? (item[changeStamp] as number) : 0;
 
-/** What a change item records. `do` absent on an upsert: readers take the do as it is now. */
+/** A change a write makes: an upsert is stamped on the do it writes, the others are items. */
 export type ChangeRecord =
   | { kind: "deck.updated"; deck: Deck }
-  | { kind: "do.upserted"; doId: string; do?: Do | undefined }
+  | { kind: "do.upserted"; doId: string }
   | { kind: "do.deleted"; doId: string };
 
-/** A stored change, as a reader gets it back. */
+/** What a change item records: a deck change with the deck as it became, or a deletion. */
+export type ItemRecord = Exclude<ChangeRecord, { kind: "do.upserted" }>;
+
+export const isItemRecord = (record: ChangeRecord): record is ItemRecord =>
+  record.kind !== "do.upserted";
+
+/** A change as the feed reads it: a change item, or an upsert with the do as it is now. */
 export type StoredChange = {
   position: number;
   /** The change's retention ends here (microseconds, the writer's clock). */
   expiresAtMicros: number;
-  record: ChangeRecord;
+  record: ItemRecord | { kind: "do.upserted"; do: Do };
 };
 
 const changeAttributes = { expiresAt: "expiresAt" } as const;
@@ -60,30 +66,27 @@ const changeAttributes = { expiresAt: "expiresAt" } as const;
 export function changeItem(
   deckId: string,
   position: number,
-  record: ChangeRecord,
+  record: ItemRecord,
   retentionSeconds: number,
 ): Record<string, unknown> {
-  const snapshot =
-    record.kind === "deck.updated"
-      ? {
-          deckId: record.deck.deckId,
-          name: record.deck.name,
-          ownerSub: record.deck.ownerSub,
-          collaborators: [...record.deck.collaborators].sort(),
-          createdAt: record.deck.createdAt,
-          updatedAt: record.deck.updatedAt,
-        }
-      : record.kind === "do.upserted" && record.do !== undefined
-        ? doSnapshot(record.do)
-        : undefined;
   return {
     ...keys.change(deckId, position),
     type: "change",
     deckId,
     position,
     change: record.kind,
-    ...(record.kind === "deck.updated" ? {} : { doId: record.doId }),
-    ...(snapshot === undefined ? {} : { snapshot }),
+    ...(record.kind === "deck.updated"
+      ? {
+          snapshot: {
+            deckId: record.deck.deckId,
+            name: record.deck.name,
+            ownerSub: record.deck.ownerSub,
+            collaborators: [...record.deck.collaborators].sort(),
+            createdAt: record.deck.createdAt,
+            updatedAt: record.deck.updatedAt,
+          },
+        }
+      : { doId: record.doId }),
     retainUntil: position + retentionSeconds * 1_000_000,
     // Epoch seconds, the table's TTL attribute (shared with Idempotency-Key records).
     [changeAttributes.expiresAt]:
@@ -91,46 +94,30 @@ export function changeItem(
   };
 }
 
-/** A do as the API returns it, without a stored null (DynamoDB maps keep it, but be uniform). */
-function doSnapshot(item: Do): Record<string, unknown> {
-  const { dueAt, ...rest } = item;
-  return dueAt === null ? rest : { ...rest, dueAt };
-}
-
 export function storedChangeOf(item: Record<string, unknown>): StoredChange {
   const position = Number(item.position);
   const kind = String(item.change);
-  const snapshot = item.snapshot as Record<string, unknown> | undefined;
   const base = { position, expiresAtMicros: Number(item.retainUntil) };
-  if (kind === "deck.updated") {
-    const deck = snapshot ?? {};
-    return {
-      ...base,
-      record: {
-        kind,
-        deck: {
-          deckId: String(deck.deckId),
-          name: String(deck.name),
-          ownerSub: String(deck.ownerSub),
-          collaborators: Array.isArray(deck.collaborators) ? deck.collaborators.map(String) : [],
-          createdAt: String(deck.createdAt),
-          updatedAt: String(deck.updatedAt),
-          // Not part of a snapshot: the feed renders deck detail only.
-          version: 0,
-          deleting: false,
-          lastChangeAt: position,
-          doCount: 0,
-        },
-      },
-    };
-  }
   if (kind === "do.deleted") return { ...base, record: { kind, doId: String(item.doId) } };
+  if (kind !== "deck.updated") throw new Error(`A change item of unknown kind: ${kind}`);
+  const deck = (item.snapshot ?? {}) as Record<string, unknown>;
   return {
     ...base,
     record: {
-      kind: "do.upserted",
-      doId: String(item.doId),
-      do: snapshot === undefined ? undefined : doFromItem(snapshot),
+      kind,
+      deck: {
+        deckId: String(deck.deckId),
+        name: String(deck.name),
+        ownerSub: String(deck.ownerSub),
+        collaborators: Array.isArray(deck.collaborators) ? deck.collaborators.map(String) : [],
+        createdAt: String(deck.createdAt),
+        updatedAt: String(deck.updatedAt),
+        // Not part of a snapshot: the feed renders deck detail only.
+        version: 0,
+        deleting: false,
+        lastChangeAt: position,
+        doCount: 0,
+      },
     },
   };
 }
@@ -140,7 +127,7 @@ export function changePut(
   table: string,
   deckId: string,
   position: number,
-  record: ChangeRecord,
+  record: ItemRecord,
   retentionSeconds: number,
 ): TransactItem {
   return {

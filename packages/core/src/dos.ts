@@ -7,6 +7,7 @@ import {
   clockCondition,
   clockNames,
   clockSetThrough,
+  isItemRecord,
 } from "./changes.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { AppError } from "./errors.ts";
@@ -196,7 +197,7 @@ export function createDoService(options: ServiceOptions) {
   const changeItemsOf = (write: DeckWrite) =>
     // An upserted do records its change on itself (`changedAt`, changes.ts); deletions (and deck
     // changes, deck-plans.ts) are change items, since nothing else is left to carry them.
-    write.records.filter((record) => record.kind !== "do.upserted");
+    write.records.filter(isItemRecord);
   const actionsOf = (write: DeckWrite) =>
     write.writes.length + changeItemsOf(write).length + (write.claim ? 1 : 0);
   const keysOf = (write: DeckWrite) =>
@@ -440,7 +441,7 @@ export function createDoService(options: ServiceOptions) {
     const clash = () => new AppError("internal_error", "Generated a do id that already exists.");
     for (let attempt = 1; ; attempt++) {
       const record = claim ? { item: claim.put(result, 1), check: claim.check } : undefined;
-      const change = { kind: "do.upserted", doId: created.doId, do: created } as const;
+      const change = { kind: "do.upserted", doId: created.doId } as const;
       if (
         (await writeAdmitted(deckId, caller, put, change, clash, undefined, record)) === "written"
       )
@@ -495,8 +496,7 @@ export function createDoService(options: ServiceOptions) {
       },
     };
     for (let attempt = 1; ; attempt++) {
-      // The do as this write leaves it is not known here (other writers' fields may be in it):
-      // the change records the do, and readers take its state as it is when they read.
+      // The change is stamped on the do: readers take it as it is when they read.
       const change = { kind: "do.upserted", doId } as const;
       const outcome = await writeAdmitted(
         deckId,
@@ -771,7 +771,7 @@ export function createDoService(options: ServiceOptions) {
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
           },
-          { kind: "do.upserted", doId, do: next },
+          { kind: "do.upserted", doId },
           missing,
           // Changed since the read: with If-Match that is a failed precondition, else retry.
           (old) =>

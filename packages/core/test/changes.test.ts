@@ -65,43 +65,60 @@ describe("change items", () => {
     expect(nextPosition(100, 5_000)).toBe(5_001);
   });
 
-  it("keep a snapshot, its retention and a TTL an hour past it; read back as written", () => {
+  it("record a deletion with its retention and a TTL an hour past it; read back as written", () => {
     const position = 1_796_000_000_123_456;
-    const item = changeItem(D, position, { kind: "do.upserted", doId: aDo.doId, do: aDo }, 60);
+    const item = changeItem(D, position, { kind: "do.deleted", doId: aDo.doId }, 60);
     expect(item).toEqual({
       PK: `DECK#${D}`,
       SK: "FEED#1796000000123456",
       type: "change",
       deckId: D,
       position,
-      change: "do.upserted",
+      change: "do.deleted",
       doId: aDo.doId,
-      snapshot: {
-        doId: aDo.doId,
-        deckId: D,
-        text: "Milk",
-        completed: false,
-        position: aDo.position,
-        createdAt: aDo.createdAt,
-        updatedAt: aDo.updatedAt,
-      },
       retainUntil: position + 60_000_000,
       expiresAt: 1_796_000_001 + 60 + 3_600,
     });
     expect(storedChangeOf(item)).toEqual({
       position,
       expiresAtMicros: position + 60_000_000,
-      record: { kind: "do.upserted", doId: aDo.doId, do: aDo },
+      record: { kind: "do.deleted", doId: aDo.doId },
     });
-    const bare = changeItem(D, position, { kind: "do.upserted", doId: aDo.doId }, 60);
-    expect(bare.snapshot).toBeUndefined();
-    expect(storedChangeOf(bare).record).toEqual({
-      kind: "do.upserted",
-      doId: aDo.doId,
-      do: undefined,
+  });
+
+  it("record a deck change with the deck as it became, collaborators sorted", () => {
+    const position = 1_796_000_000_000_001;
+    const deck = {
+      deckId: D,
+      name: "Groceries",
+      ownerSub: "auth0|owner",
+      collaborators: ["zoe@example.com", "al@example.com"],
+      createdAt: "2026-11-30T10:00:00.000Z",
+      updatedAt: "2026-11-30T11:00:00.000Z",
+      version: 3,
+      deleting: false,
+      lastChangeAt: 7,
+      doCount: 2,
+    };
+    const item = changeItem(D, position, { kind: "deck.updated", deck }, 60);
+    expect(item.snapshot).toEqual({
+      deckId: D,
+      name: "Groceries",
+      ownerSub: "auth0|owner",
+      collaborators: ["al@example.com", "zoe@example.com"],
+      createdAt: deck.createdAt,
+      updatedAt: deck.updatedAt,
     });
-    const tombstone = changeItem(D, position, { kind: "do.deleted", doId: aDo.doId }, 60);
-    expect(storedChangeOf(tombstone).record).toEqual({ kind: "do.deleted", doId: aDo.doId });
+    expect(storedChangeOf(item).record).toMatchObject({
+      kind: "deck.updated",
+      deck: { name: "Groceries", collaborators: ["al@example.com", "zoe@example.com"] },
+    });
+  });
+
+  it("refuse to read a change item of a kind no writer records", () => {
+    expect(() => storedChangeOf({ position: 1, change: "do.renamed", doId: "x" })).toThrow(
+      "unknown kind",
+    );
   });
 
   it("collapse to one entry per deck or do, its latest, in the order of those latest changes", () => {
@@ -110,8 +127,8 @@ describe("change items", () => {
       expiresAtMicros: position + 1,
       record,
     });
-    const a1 = change(1, { kind: "do.upserted", doId: "a" });
-    const b2 = change(2, { kind: "do.upserted", doId: "b" });
+    const a1 = change(1, { kind: "do.upserted", do: { ...aDo, doId: "a" } });
+    const b2 = change(2, { kind: "do.upserted", do: { ...aDo, doId: "b" } });
     const deck3 = change(3, { kind: "do.deleted", doId: "c" });
     const a4 = change(4, { kind: "do.deleted", doId: "a" });
     expect(latestPerEntity([a1, b2, deck3, a4])).toEqual([b2, deck3, a4]);
