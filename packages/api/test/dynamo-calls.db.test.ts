@@ -233,15 +233,16 @@ describe("DynamoDB calls per route", () => {
     expect(await callsFor(users.owner, "PATCH", path, {})).toEqual({ status: 400, calls: [] });
   });
 
-  it("GET a do: GetItem (deck) ‖ GetItem (do) in parallel, also when refused", async () => {
+  it("GET a do: one BatchGetItem (deck and do together), also when refused or missing", async () => {
     const deckId = await createDeck(t, users.owner, "Read one");
     const item = await createDo(t, users.owner, deckId, "x");
     const path = `/v1/decks/${deckId}/dos/${item.doId}`;
-    for (const [user, status] of [
-      [users.owner, 200],
-      [users.stranger, 404],
+    for (const [user, at, status] of [
+      [users.owner, path, 200],
+      [users.stranger, path, 404],
+      [users.owner, `/v1/decks/${deckId}/dos/01HZZZZZZZZZZZZZZZZZZZZZZZ`, 404],
     ] as const) {
-      expect(await callsFor(user, "GET", path)).toEqual({ status, calls: ["GetItem", "GetItem"] });
+      expect(await callsFor(user, "GET", at)).toEqual({ status, calls: ["BatchGetItem"] });
     }
     expect(await callsFor(users.owner, "GET", `/v1/decks/${deckId}/dos/nope`)).toEqual({
       status: 404,

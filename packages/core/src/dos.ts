@@ -1,5 +1,6 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
+import { batchGetConsistent } from "./batch-get.ts";
 import {
   type ChangeRecord,
   changePut,
@@ -685,11 +686,17 @@ export function createDoService(options: ServiceOptions) {
       );
     },
 
-    /** The deck (for the access check) and the do, read in parallel. */
+    /**
+     * The deck (for the access check) and the do in one round trip: a strongly consistent
+     * BatchGetItem of both keys, so a collaborator removed a moment before is refused.
+     */
     async get(caller: Caller, deckId: string, doId: string): Promise<Do> {
       assertIds(deckId, doId);
-      const [deck, item] = await Promise.all([read(deckId), readDo(deckId, doId)]);
-      assertCanRead(deck, caller, policy);
+      const [deck, item] = await batchGetConsistent(store, [
+        keys.deck(deckId),
+        keys.do(deckId, doId),
+      ]);
+      assertCanRead(deckFromItem(deck), caller, policy);
       if (item === undefined) throw new AppError("do_not_found");
       return versioned(doFromItem(item), doVersionOf(item));
     },

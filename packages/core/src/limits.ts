@@ -23,6 +23,8 @@ export const limits = {
    */
   keyBytes: { sub: 1024, email: 254, deckName: 720, search: 720 },
   maxTransactionActions: 100,
+  /** Keys one BatchGetItem reads at most (DynamoDB's cap). */
+  maxBatchGetKeys: 100,
   /**
    * Quotas (OWASP API4), enforced atomically by the writes themselves: a counter on the owner's
    * counter item and `doCount` on the deck item, each conditioned in the same transaction as the

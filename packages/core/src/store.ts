@@ -53,16 +53,21 @@ export function mapAwsError(error: unknown): unknown {
     (code !== undefined && NETWORK_CODES.has(code)) ||
     status >= 500
   ) {
-    return new AppError(
-      "service_unavailable",
-      "The data store is not answering; try again shortly.",
-      {
-        retryAfter: 1,
-        cause: error,
-      },
-    );
+    return unavailable(error);
   }
   return error;
+}
+
+/**
+ * The data store cannot serve now (throttled, timed out, unreachable): 503 with Retry-After,
+ * whether the SDK threw or DynamoDB answered with keys it left unprocessed (batch-get.ts).
+ */
+export function unavailable(cause?: unknown): AppError {
+  return new AppError(
+    "service_unavailable",
+    "The data store is not answering; try again shortly.",
+    { retryAfter: 1, ...(cause === undefined ? {} : { cause }) },
+  );
 }
 
 /** Sends one command, mapping AWS failures; the single place repository calls go through. */
