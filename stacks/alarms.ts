@@ -7,6 +7,7 @@ import type { TableHandle } from "./table.ts";
 /** Operations the app sends; DynamoDB reports throttles and system errors per operation. */
 export const dynamoOperations = [
   "GetItem",
+  "BatchGetItem",
   "PutItem",
   "UpdateItem",
   "DeleteItem",

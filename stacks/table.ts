@@ -8,6 +8,7 @@ import type { StagePolicy } from "./stage.ts";
  */
 export const tableActions = [
   "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
   "dynamodb:PutItem",
   "dynamodb:UpdateItem",
   "dynamodb:DeleteItem",

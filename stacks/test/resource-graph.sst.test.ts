@@ -22,6 +22,7 @@ import { type GraphRun, ofType, one, roleStatements, runGraph, unsecret } from "
 // Mirrors stacks/table.ts on purpose: a widened grant must fail here, not be copied along.
 const tableActions = [
   "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
   "dynamodb:PutItem",
   "dynamodb:UpdateItem",
   "dynamodb:DeleteItem",
@@ -341,7 +342,13 @@ describe.each(deployed)("stage %s", (stage) => {
         metrics.every((m) => m.metricName === metric && m.dimensions.TableName === tableName),
       ).toBe(true);
       expect(metrics.map((m) => m.dimensions.Operation)).toEqual(
-        expect.arrayContaining(["GetItem", "Query", "TransactWriteItems", "BatchWriteItem"]),
+        expect.arrayContaining([
+          "GetItem",
+          "BatchGetItem",
+          "Query",
+          "TransactWriteItems",
+          "BatchWriteItem",
+        ]),
       );
     }
   });
