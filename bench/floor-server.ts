@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -112,6 +113,15 @@ async function run(call: Call, body: string): Promise<unknown> {
           new GetCommand({ TableName: TABLE, Key: keyOf(call.item), ConsistentRead: true }),
         )
       ).Item;
+    case "BatchGetItem": {
+      // Same keys and consistency as DoDeck's GET one do; answers what it read, by table.
+      const out = await client.send(
+        new BatchGetCommand({
+          RequestItems: { [TABLE]: { Keys: call.items.map(keyOf), ConsistentRead: true } },
+        }),
+      );
+      return out.Responses?.[TABLE] ?? [];
+    }
     case "Query": {
       const { pk, range } = partitions[call.partition];
       const out = await client.send(

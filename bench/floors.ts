@@ -29,6 +29,8 @@ export type Action =
 
 export type Call =
   | { op: "GetItem"; item: ItemName }
+  /** One strongly consistent BatchGetItem of these items' keys (a retry of unprocessed keys is not part of a floor: DynamoDB Local leaves none). */
+  | { op: "BatchGetItem"; items: ItemName[] }
   /** Without a limit: the partition's first page (up to DynamoDB's 1 MB), as a whole-partition read makes. */
   | { op: "Query"; partition: PartitionName; limit?: number | undefined }
   | { op: "TransactWriteItems"; actions: Action[] };
@@ -46,6 +48,7 @@ export type FloorIds = {
 };
 
 export const get = (item: ItemName): Call => ({ op: "GetItem", item });
+export const batchGet = (...items: ItemName[]): Call => ({ op: "BatchGetItem", items });
 export const query = (partition: PartitionName, limit?: number): Call => ({
   op: "Query",
   partition,
@@ -56,12 +59,14 @@ export const check = (): Action => ({ kind: "ConditionCheck", item: "deck" });
 export const put = (): Action => ({ kind: "Put", item: "new" });
 export const update = (item: ItemName): Action => ({ kind: "Update", item });
 
-/** A floor's name, which is also its identity: "GetItem ‖ GetItem", "Query(51) → Query(31)". */
+/** A floor's name, which is also its identity: "GetItem(deck) ‖ GetItem(do)", "BatchGet(deck, do)". */
 export function floorName(floor: Floor): string {
   const one = (call: Call): string => {
     switch (call.op) {
       case "GetItem":
         return `GetItem(${call.item})`;
+      case "BatchGetItem":
+        return `BatchGet(${call.items.join(", ")})`;
       case "Query":
         return `Query(${call.partition}${call.limit === undefined ? "" : `, ≤${call.limit}`})`;
       case "TransactWriteItems":
