@@ -24,9 +24,12 @@ export type BatchReadBounds = {
  */
 export const batchReadBounds: BatchReadBounds = {
   rounds: 4,
-  pause: (retry) =>
-    new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** (retry - 1))),
+  pause: (retry) => new Promise((resolve) => setTimeout(resolve, backoffMs(retry))),
 };
+
+/** The pause before the n-th retry: "full jitter", anywhere below 10 ms × 2^(n-1). */
+export const backoffMs = (retry: number, random = Math.random()): number =>
+  random * 10 * 2 ** (retry - 1);
 
 /**
  * The items under `keys`, in the order of `keys` (undefined where there is none), read with
