@@ -29,8 +29,12 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   return async (authorization) => {
     const token = bearerToken(authorization);
     const cached = cache.get(token);
-    if (cached && cached.expiresAt > now()) return cached.caller;
-    if (cached) cache.delete(token);
+    if (cached) {
+      // Stryker disable next-line EqualityOperator: equivalent, at exactly `exp` jose's 30 s tolerance accepts the token again.
+      if (cached.expiresAt > now()) return cached.caller;
+      // Verified again below, it goes to the back of the cache instead of evicting a live one.
+      cache.delete(token);
+    }
 
     let payload: JWTPayload;
     try {
@@ -114,6 +118,7 @@ export function isKeySourceFailure(error: unknown): boolean {
 }
 
 function unauthorized(detail: string, cause?: unknown): AppError {
+  // Stryker disable next-line ObjectLiteral: equivalent outside a debugger, a 4xx's cause is neither sent nor logged (app.ts).
   return new AppError("unauthorized", detail, { cause });
 }
 
