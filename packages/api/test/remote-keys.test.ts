@@ -94,6 +94,10 @@ async function setup(options: { maxStaleMs?: number; timeoutMs?: number } = {}) 
     rotateIn: () => {
       jwks.keys.push(rotated.publicJwk);
     },
+    /** Publishes a second key under the current key's kid (an issuer's misconfiguration). */
+    duplicateKid: () => {
+      jwks.keys.push({ ...rotated.publicJwk, kid: "test-key-1" });
+    },
     /** Moves the clock to `ms` after the start. */
     at: (ms: number) => {
       clock = start + ms;
@@ -299,6 +303,16 @@ describe("the issuer's key set, while the issuer cannot be reached", () => {
     t.at(11 * 60_000);
     expect(await t.outcome(t.token())).toBe("ok");
     expect(await t.outcome(t.token("rotated-in"))).toMatch(/^503 retry /);
+  });
+
+  it("judges a kid listed twice as before the outage: 401, not 503", async () => {
+    const t = await setup();
+    t.duplicateKid();
+    expect(await t.outcome(t.token())).toBe("401");
+    t.answer("down");
+    t.at(11 * 60_000);
+    expect(await t.outcome(t.token())).toBe("401");
+    expect(t.fetches()).toBe(2);
   });
 
   it("serves the kids the old keys know while a refresh is under way, without waiting for it", async () => {

@@ -50,8 +50,7 @@ function parse(cursor: string): CursorState | undefined {
     // Stryker disable next-line ConditionalExpression: equivalent for PK, which must equal one of the expected (string) partitions.
     if (typeof PK !== "string" || typeof SK !== "string") return undefined;
     return { list: l, key: { PK, SK } };
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too.
-  } catch {
+  } catch /* Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too */ {
     return undefined;
   }
 }
