@@ -215,4 +215,20 @@ describe("the verified-token cache", () => {
     await t.verify(a!);
     expect(t.lookups()).toBe(4);
   });
+
+  it("does not push a live token out of a full cache to re-verify an expired one", async () => {
+    const t = await countingVerifier(2);
+    const live = await t.issuer.sign({ sub: "auth0|live" }, { expiresIn: "10m" });
+    const expiring = await t.issuer.sign({ sub: "auth0|expiring" }, { expiresIn: "1m" });
+    await t.verify(live);
+    await t.verify(expiring);
+    expect(t.lookups()).toBe(2);
+    // Past the second token's exp, within jose's 30 s tolerance: verified again, and kept in
+    // place of its own expired entry, not of the live token's.
+    t.advance(70_000);
+    expect((await t.verify(expiring)).sub).toBe("auth0|expiring");
+    expect(t.lookups()).toBe(3);
+    await t.verify(live);
+    expect(t.lookups()).toBe(3);
+  });
 });

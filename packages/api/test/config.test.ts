@@ -21,6 +21,21 @@ describe("parseConfig", () => {
     expect(message).not.toContain("\n");
   });
 
+  it("fails as a ConfigError, which entry points print by name", () => {
+    const error = (() => {
+      try {
+        parseConfig({});
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(String(error)).toBe("ConfigError: AUTH0_ISSUER required; AUTH0_AUDIENCE required");
+  });
+
+  it("reports version 0.0.0 when the build gives none", () => {
+    expect(parseConfig(required).version).toBe("0.0.0");
+  });
+
   it("treats empty variables as unset", () => {
     expect(failure({ AUTH0_ISSUER: "", AUTH0_AUDIENCE: "" })).toBe(
       "AUTH0_ISSUER required; AUTH0_AUDIENCE required",

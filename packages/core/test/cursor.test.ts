@@ -41,6 +41,7 @@ describe("cursors", () => {
     );
     expect(error?.code).toBe("validation_failed");
     expect(error?.errors).toEqual([{ path: "cursor", message: "Invalid cursor" }]);
+    expect(error?.detail).toBe("The cursor is not valid for this list.");
   });
 
   it("reject a key outside the partitions the request reads", () => {
@@ -70,6 +71,7 @@ describe("cursors", () => {
       json({ l: "dos|D1" }),
       json({ l: "dos|D1", k: ["DECK#D1"] }),
       json({ l: "dos|D1", k: ["DECK#D1", 5] }),
+      json({ l: "dos|D1", k: ["DECK#D1", "DO#1", "DO#2"] }),
       json({ l: 1, k: ["DECK#D1", "DO#1"] }),
       "A".repeat(2_049),
     ];

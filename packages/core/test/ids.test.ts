@@ -71,6 +71,7 @@ describe("legacy ids", () => {
     "507c79631c4844378174-71eb0c4bb5c4",
     "507c7963-1c48-4437-8174-71eb0c4bb5c",
     "../507c7963-1c48-4437-8174-71eb0c4bb5c4",
+    "507c7963-1c48-4437-8174-71eb0c4bb5c4/../x",
     "",
   ])("refuses %j", (value) => expect(isItemId(value)).toBe(false));
 });

@@ -140,6 +140,19 @@ describe("mapAwsError: an outage is 503, never 500 (mutation-testing survivors)"
     },
   );
 
+  it("tells the client to retry shortly, without AWS's words", () => {
+    const mapped = mapAwsError(
+      Object.assign(new Error("Rate of requests exceeds the allowed throughput"), {
+        name: "ThrottlingException",
+      }),
+    );
+    expect(mapped).toMatchObject({
+      code: "service_unavailable",
+      retryAfter: 1,
+      detail: "The data store is not answering; try again shortly.",
+    });
+  });
+
   it.each([500, 502, 503, 504])("maps an HTTP %i from DynamoDB to 503", (status) => {
     expect(
       unavailable(
@@ -157,6 +170,7 @@ describe("mapAwsError: an outage is 503, never 500 (mutation-testing survivors)"
     const plain = new Error("plain");
     expect(mapAwsError(plain)).toBe(plain);
     expect(mapAwsError(null)).toBe(null);
+    expect(mapAwsError(undefined)).toBe(undefined);
     expect(mapAwsError("text")).toBe("text");
     const app = new AppError("deck_not_found");
     expect(mapAwsError(app)).toBe(app);
