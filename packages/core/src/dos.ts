@@ -56,6 +56,11 @@ import { type Precondition, satisfies, versioned } from "./versions.ts";
 const MAX_ATTEMPTS = 8;
 /** Immediate retries at a later position when the deck's clock was ahead of this writer's. */
 const MAX_CLOCK_ROUNDS = 4;
+/**
+ * The same for a shared transaction: once more past the clock; refused again, its writes go
+ * alone (each with MAX_CLOCK_ROUNDS of its own).
+ */
+const GROUP_CLOCK_ROUNDS = 2;
 
 /**
  * Dos a rebalance rewrites at most (the moved one included): one transaction, never split,
@@ -338,12 +343,13 @@ export function createDoService(options: ServiceOptions) {
     const count = batch.reduce((sum, write) => sum + countOf(write), 0);
     const creates = batch.filter((write) => countOf(write) === 1).length;
     let lastSeen = 0;
-    for (let round = 1; round <= 2; round++) {
-      const positions = batch.map(() => [] as number[]);
+    for (let round = 1; round <= GROUP_CLOCK_ROUNDS; round++) {
+      // Each write's positions follow the one before it's, in arrival order.
       let last = lastSeen;
-      batch.forEach((write, i) => {
-        positions[i] = positionsPast(last, Math.max(changeItemsOf(write).length, 1));
-        last = positions[i].at(-1)!;
+      const positions = batch.map((write) => {
+        const taken = positionsPast(last, Math.max(changeItemsOf(write).length, 1));
+        last = taken.at(-1)!;
+        return taken;
       });
       const items = [
         touch(deckId, callers, positions[0]![0]!, last, count, creates),
