@@ -67,6 +67,17 @@ async function sync(
   throw new Error("the feed never said hasMore: false");
 }
 
+/** Polls the feed (at most 500 times) for as long as the writers run. */
+async function pollWhile(writers: Promise<unknown>[], poll: () => Promise<unknown>) {
+  let writing = true;
+  const reader = (async () => {
+    for (let polls = 0; writing && polls < 500; polls++) await poll();
+  })();
+  await Promise.all(writers);
+  writing = false;
+  await reader;
+}
+
 /** The deck and every do as the API serves them now. */
 async function served(app: TestApp, user: TestUser, deckId: string) {
   const deck = await app.call(user, "GET", `/v1/decks/${deckId}`);
@@ -351,20 +362,13 @@ describe("GET /v1/decks/{deckId}/changes: concurrent writers and a polling reade
       );
       const copy = emptyCopy();
       await sync(t, users.friend, deckId, copy, 5);
-      let writing = true;
       const writers = Array.from({ length: 4 }, async (_, stream) => {
         const rng = random(seed * 100 + stream);
         for (let step = 0; step < 12; step++)
           await randomWrite(t, deckId, rng, known, `${seed}.${stream}.${step}`);
       });
-      const reader = (async () => {
-        const rng = random(seed);
-        for (let polls = 0; writing && polls < 500; polls++)
-          await sync(t, users.friend, deckId, copy, rng.pick([1, 3, 50]));
-      })();
-      await Promise.all(writers);
-      writing = false;
-      await reader;
+      const rng = random(seed);
+      await pollWhile(writers, () => sync(t, users.friend, deckId, copy, rng.pick([1, 3, 50])));
       await sync(t, users.friend, deckId, copy);
       await expectCopyCurrent(t, users.friend, deckId, copy);
     }
@@ -392,19 +396,12 @@ describe("GET /v1/decks/{deckId}/changes: concurrent writers and a polling reade
         first.doId,
         second.doId,
       ]);
-      let writing = true;
       const writers = apps.map(async (app, stream) => {
         const rng = random(seed * 100 + stream);
         for (let step = 0; step < 10; step++)
           await randomWrite(app, deckId, rng, known, `${seed}.${stream}.${step}`);
       });
-      const reader = (async () => {
-        for (let polls = 0; writing && polls < 500; polls++)
-          await sync(behind, users.friend, deckId, copy, 4);
-      })();
-      await Promise.all(writers);
-      writing = false;
-      await reader;
+      await pollWhile(writers, () => sync(behind, users.friend, deckId, copy, 4));
       await sync(t, users.friend, deckId, copy);
       await expectCopyCurrent(t, users.friend, deckId, copy);
     }

@@ -182,8 +182,9 @@ export function createDoService(options: ServiceOptions) {
 
   /**
    * This process's writes of one deck are committed one transaction at a time, and those that
-   * queued meanwhile share the next one (group-commit.ts says why). Only simple writes (one
-   * item and its one change) share; moves, and checks that change nothing, go alone.
+   * queued meanwhile share the next one (group-commit.ts says why). Only writes of one item with
+   * one change share (a move in a deck of one do is such a write); a move that checks its
+   * neighbours or rebalances, and a check that changes nothing, go alone.
    */
   const commitOnDeck = createGroupCommit<DeckWrite, "written" | "retry">({
     joins: (batch, next) => {
