@@ -90,25 +90,30 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
 /**
  * @hono/zod-validator with failures rendered as our 422 problem, not its default body. An
  * unknown field is reported at its own path (`ownerSub`), not at the object's (`json`).
+ * The schema is built, and the validator with it, on the route's first request.
  */
-export function validate<Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+export function validate<Target extends keyof ValidationTargets>(
   target: Target,
-  schema: Schema,
-) {
-  return zValidator(target, schema, (result) => {
-    if (!result.success) {
-      throw new AppError("validation_failed", "The request does not match the schema.", {
-        errors: result.error.issues.flatMap((issue) => {
-          const at = issue.path.map(String);
-          if (issue.code === "unrecognized_keys") {
-            return issue.keys.map((key) => ({
-              path: [...at, key].join("."),
-              message: "Unknown field",
-            }));
-          }
-          return [{ path: at.length > 0 ? at.join(".") : target, message: issue.message }];
-        }),
-      });
-    }
-  });
+  schema: () => z.ZodType,
+): MiddlewareHandler {
+  let validator: MiddlewareHandler | undefined;
+  return (c, next) => {
+    validator ??= zValidator(target, schema(), (result) => {
+      if (!result.success) {
+        throw new AppError("validation_failed", "The request does not match the schema.", {
+          errors: result.error.issues.flatMap((issue) => {
+            const at = issue.path.map(String);
+            if (issue.code === "unrecognized_keys") {
+              return issue.keys.map((key) => ({
+                path: [...at, key].join("."),
+                message: "Unknown field",
+              }));
+            }
+            return [{ path: at.length > 0 ? at.join(".") : target, message: issue.message }];
+          }),
+        });
+      }
+    }) as unknown as MiddlewareHandler;
+    return validator(c, next);
+  };
 }

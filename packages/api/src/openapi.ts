@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { transportLimits } from "./limits.ts";
 import { type ProblemCode, problemCatalogue } from "./problem.ts";
-import type { NamedRoute, RouteDefinition } from "./route.ts";
+import type { NamedRoute, RouteDefinition, Schema } from "./route.ts";
 import { Problem } from "./schemas.ts";
 
 /**
@@ -17,8 +17,8 @@ const SCHEMAS = "#/components/schemas/";
 const target = "draft-2020-12" as const;
 
 const ref = (name: string) => ({ $ref: `${SCHEMAS}${name}` });
-// Every problem response points at the one Problem component.
-const PROBLEM = z.globalRegistry.get(Problem)?.id ?? "Problem";
+// Every problem response points at the one Problem component (built with the document).
+const problemId = () => z.globalRegistry.get(Problem())?.id ?? "Problem";
 
 /** zod → JSON Schema for an inline (unnamed) schema; `$schema` belongs to documents only. */
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
@@ -42,7 +42,13 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
  * so components carry none; their location is their identity.
  */
 function components(routes: RouteDefinition[]): Record<string, JsonSchema> {
-  const inputs = new Set(routes.flatMap((route) => (route.body ? [idOf(route.body)] : [])));
+  // Schemas are built on first use: build every route's (and so register every named one).
+  for (const route of routes) {
+    for (const schema of [route.params, route.query, route.requestHeaders, route.body]) schema?.();
+    if ("schema" in route.success) route.success.schema();
+  }
+  Problem();
+  const inputs = new Set(routes.flatMap((route) => (route.body ? [idOf(route.body())] : [])));
   const all: Record<string, JsonSchema> = {};
   for (const io of ["output", "input"] as const) {
     const { schemas } = z.toJSONSchema(z.globalRegistry, {
@@ -64,9 +70,10 @@ function idOf(schema: z.ZodType): string | undefined {
   return z.globalRegistry.get(schema)?.id;
 }
 
-const schemaRef = (schema: z.ZodType, io: "input" | "output") => {
-  const id = idOf(schema);
-  return id ? ref(id) : jsonSchema(schema, io);
+const schemaRef = (schema: Schema, io: "input" | "output") => {
+  const built = schema();
+  const id = idOf(built);
+  return id ? ref(id) : jsonSchema(built, io);
 };
 
 /** The problem codes a route can answer: its own, and those of what wraps it. */
@@ -113,7 +120,7 @@ function problemResponses(codes: ProblemCode[]) {
         "application/problem+json": {
           // The route's codes for this status, so a typed client knows exactly which to expect.
           schema: {
-            allOf: [ref(PROBLEM)],
+            allOf: [ref(problemId())],
             properties: { code: { enum: list } },
             required: ["code"],
           },
@@ -132,8 +139,9 @@ function parameters(route: RouteDefinition) {
     ["header", route.requestHeaders],
   ] as const) {
     if (!object) continue;
-    const required = new Set((jsonSchema(object, "input").required as string[] | undefined) ?? []);
-    for (const [name, field] of Object.entries(object.shape)) {
+    const built = object();
+    const required = new Set((jsonSchema(built, "input").required as string[] | undefined) ?? []);
+    for (const [name, field] of Object.entries(built.shape)) {
       const schema = jsonSchema(field as z.ZodType, "input");
       const { description, ...rest } = schema;
       list.push({
@@ -220,7 +228,7 @@ export function buildOpenApiDocument(routes: NamedRoute[], info: { version: stri
     headers: { "X-Request-Id": headerRefs.requestId, ...headers },
     content: {
       "application/problem+json": {
-        schema: { allOf: [ref(PROBLEM)], properties: { code: { const: code } } },
+        schema: { allOf: [ref(problemId())], properties: { code: { const: code } } },
       },
     },
   });

@@ -6,10 +6,16 @@ import type { ProblemCode } from "./problem.ts";
 
 export type Method = "get" | "post" | "patch" | "delete";
 
+/**
+ * A schema as route definitions hold it: built on first use (schemas.ts says why), so that
+ * mounting a route builds nothing and a request builds only its own route's schemas.
+ */
+export type Schema<S extends z.ZodType = z.ZodType> = () => S;
+
 type JsonSuccess = {
   status: 200 | 201;
   description: string;
-  schema: z.ZodType;
+  schema: Schema;
   /** The handler returns a prepared Response (e.g. a cached document), not c.json(). */
   raw?: true;
 };
@@ -32,10 +38,10 @@ export type RouteDefinition = {
    * any body is read (mount() refuses a definition that says otherwise).
    */
   auth: boolean;
-  params?: z.ZodObject;
-  query?: z.ZodObject;
+  params?: Schema<z.ZodObject>;
+  query?: Schema<z.ZodObject>;
   /** A JSON request body (required); adds the JSON content-type gate and the body problems. */
-  body?: z.ZodType;
+  body?: Schema;
   success: JsonSuccess | EmptySuccess;
   /** Codes the handler's core call can answer; the ones every route, auth or body can answer are added by the document builder. */
   problems?: readonly ProblemCode[];
@@ -43,7 +49,7 @@ export type RouteDefinition = {
    * Request headers the route reads (lower-case names, as Hono validates them), validated
    * like params and documented as header parameters.
    */
-  requestHeaders?: z.ZodObject;
+  requestHeaders?: Schema<z.ZodObject>;
   /** Extra response headers on success, by name: their description, or one that is always sent. */
   headers?: Record<string, string | { description: string; required: true }>;
   /** The route answers 304 (no body) when If-None-Match matches the current ETag. */
@@ -59,8 +65,8 @@ export type NamedRoute = RouteDefinition & { operationId: string };
 export const named = (routes: Record<string, RouteDefinition>): NamedRoute[] =>
   Object.entries(routes).map(([operationId, route]) => ({ ...route, operationId }));
 
-type Out<S> = S extends z.ZodType ? z.output<S> : never;
-type In<S> = S extends z.ZodType ? z.input<S> : never;
+type Out<S> = S extends Schema<infer T> ? z.output<T> : never;
+type In<S> = S extends Schema<infer T> ? z.input<T> : never;
 
 /** What `c.req.valid(...)` returns inside the route's handler. */
 export type RouteInput<R extends RouteDefinition> = {
@@ -86,7 +92,7 @@ export type RouteReply<R extends RouteDefinition> =
   | (R["success"] extends JsonSuccess
       ? R["success"]["raw"] extends true
         ? Response
-        : TypedResponse<JSONParsed<z.input<R["success"]["schema"]>>, R["success"]["status"], "json">
+        : TypedResponse<JSONParsed<In<R["success"]["schema"]>>, R["success"]["status"], "json">
       : TypedResponse<null, 204, "body">)
   | (R["notModified"] extends true ? TypedResponse<null, 304, "body"> : never);
 

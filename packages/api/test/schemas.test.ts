@@ -8,11 +8,15 @@ import type * as schemas from "../src/schemas.ts";
 // these assertions catch drift the other way (a field documented but never produced).
 describe("documented response schemas and core's result types", () => {
   it("are the same shapes", () => {
-    expectTypeOf<z.output<typeof schemas.DeckDetail>>().toEqualTypeOf<core.DeckDetail>();
-    expectTypeOf<z.output<typeof schemas.DeckSummary>>().toEqualTypeOf<core.DeckSummary>();
-    expectTypeOf<z.output<typeof schemas.Do>>().toEqualTypeOf<core.Do>();
-    expectTypeOf<z.output<typeof schemas.DoPage>>().toEqualTypeOf<core.Page<core.Do>>();
-    expectTypeOf<z.output<typeof schemas.DeckSummaryPage>>().toEqualTypeOf<
+    expectTypeOf<
+      z.output<ReturnType<typeof schemas.DeckDetail>>
+    >().toEqualTypeOf<core.DeckDetail>();
+    expectTypeOf<
+      z.output<ReturnType<typeof schemas.DeckSummary>>
+    >().toEqualTypeOf<core.DeckSummary>();
+    expectTypeOf<z.output<ReturnType<typeof schemas.Do>>>().toEqualTypeOf<core.Do>();
+    expectTypeOf<z.output<ReturnType<typeof schemas.DoPage>>>().toEqualTypeOf<core.Page<core.Do>>();
+    expectTypeOf<z.output<ReturnType<typeof schemas.DeckSummaryPage>>>().toEqualTypeOf<
       core.Page<core.DeckSummary>
     >();
   });
