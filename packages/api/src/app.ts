@@ -1,6 +1,7 @@
 import type { ChangeService, DeckService, DoService } from "@dodeck/core";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import type { HonoOptions } from "hono/hono-base";
 import { HTTPException } from "hono/http-exception";
 import { isReportedOutage, type TokenVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
@@ -27,9 +28,19 @@ export type AppDeps = {
   docsAssets?: DocsAssets | undefined;
 };
 
+export type AppOptions = {
+  /**
+   * Hono's router. The default (SmartRouter, settling on RegExpRouter) compiles every route
+   * into one regular expression on the first request: the fastest matching for a server that
+   * answers thousands, ~3 ms of a Lambda cold start (docs/performance.md). A Lambda instance
+   * answers one request at a time, where LinearRouter's setup-free matching costs less.
+   */
+  router?: HonoOptions<AppEnv>["router"];
+};
+
 /** The whole HTTP API as one portable Hono app; adapters only convert events to Requests. */
-export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+export function createApp(deps: AppDeps, options: AppOptions = {}) {
+  const app = new Hono<AppEnv>(options.router ? { router: options.router } : {});
 
   app.use(requestContext(deps.log));
   if (deps.config.corsOrigins.length > 0) {

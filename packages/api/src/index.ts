@@ -1,4 +1,4 @@
-export { type AppDeps, createApp } from "./app.ts";
+export { type AppDeps, type AppOptions, createApp } from "./app.ts";
 export {
   createRemoteKeys,
   createTokenVerifier,

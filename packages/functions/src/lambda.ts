@@ -1,5 +1,6 @@
 import { createApp, createDeps, createLogger, parseConfig } from "@dodeck/api";
 import { handle } from "hono/aws-lambda";
+import { LinearRouter } from "hono/router/linear-router";
 import pkg from "../../../package.json" with { type: "json" };
 import { type SecretsClient, withSecretValues } from "./adapters/secrets.ts";
 
@@ -28,7 +29,7 @@ export function createLambdaHandler(options: LambdaOptions = {}): Handler {
     const env = options.env ?? process.env;
     try {
       const config = parseConfig(await withSecretValues(env, options.secrets), pkg.version);
-      return handle(createApp(createDeps(config)));
+      return handle(createApp(createDeps(config), { router: new LinearRouter() }));
     } catch (error) {
       createLogger("error")("error", `dodeck: cannot start: ${(error as Error).message}`);
       throw error;
