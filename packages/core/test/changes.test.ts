@@ -58,6 +58,60 @@ describe("sync tokens", () => {
   });
 });
 
+describe("sync tokens on the wire", () => {
+  const standardBase64 = (token: object) => Buffer.from(JSON.stringify(token)).toString("base64");
+
+  it("stay URL-safe and unpadded whatever bytes they hold ('+', '/' and '=' in plain base64)", () => {
+    // A full sync's cursor is a do key; this one makes plain base64 use all three.
+    const token = { deckId: D, position: 5, horizon: 6, after: "DO#~~~???>>" };
+    const plain = standardBase64({ v: 1, d: D, p: 5, h: 6, a: token.after });
+    expect([plain.includes("+"), plain.includes("/"), plain.endsWith("==")]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    const encoded = encodeSyncToken(token);
+    expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(encoded).toContain("-");
+    expect(encoded).toContain("_");
+    expect(decodeSyncToken(encoded, D)).toEqual(token);
+  });
+
+  it("refuse a token with anything around or inside it, though base64 decoding would skip it", () => {
+    const encoded = encodeSyncToken({ deckId: D, position: 7, horizon: 8 });
+    for (const token of [
+      ` ${encoded}`,
+      `${encoded}\n`,
+      `${encoded.slice(0, 8)} ${encoded.slice(8)}`,
+    ]) {
+      expect(() => decodeSyncToken(token, D), JSON.stringify(token)).toThrow(
+        expect.objectContaining({ code: "validation_failed" }),
+      );
+    }
+  });
+
+  it("refuse a well-formed token of this deck longer than the bound", () => {
+    const long = { deckId: D, position: 1, horizon: 2, after: `DO#${"x".repeat(400)}` };
+    const encoded = encodeSyncToken(long);
+    expect(encoded.length).toBeGreaterThan(maxSyncTokenLength);
+    expect(() => decodeSyncToken(encoded, D)).toThrow(
+      expect.objectContaining({ code: "validation_failed" }),
+    );
+    const fits = { ...long, after: `DO#${"x".repeat(300)}` };
+    expect(decodeSyncToken(encodeSyncToken(fits), D)).toEqual(fits);
+  });
+
+  it("are refused as a field error on `since`, which is what a client shows", () => {
+    expect(() => decodeSyncToken("AAAA", D)).toThrow(
+      expect.objectContaining({
+        code: "validation_failed",
+        detail: "The sync token is not valid for this deck.",
+        errors: [{ path: "since", message: "Invalid sync token" }],
+      }),
+    );
+  });
+});
+
 describe("change items", () => {
   it("take the writer's clock, or just past the deck's last change when that is ahead", () => {
     expect(nextPosition(100, 0)).toBe(100);
