@@ -17,6 +17,9 @@ export default {
   // Tests import @dodeck/* through workspace symlinks, which from a sandbox copy would point at
   // the unmutated originals: mutate in place (Stryker restores every file when it ends).
   inPlace: true,
+  // Stryker would prepend `// @ts-nocheck` to every source file, the committed client
+  // included (a test compares it byte for byte); vitest never type-checks, so none is needed.
+  disableTypeChecks: false,
   mutate: [
     "packages/core/src/**/*.ts",
     "packages/api/src/**/*.ts",

@@ -97,7 +97,11 @@ describe("sync tokens on the wire", () => {
     expect(() => decodeSyncToken(encoded, D)).toThrow(
       expect.objectContaining({ code: "validation_failed" }),
     );
-    const fits = { ...long, after: `DO#${"x".repeat(300)}` };
+    // The longest that fits: exactly the bound.
+    let fits = { ...long, after: "DO#" };
+    while (encodeSyncToken({ ...fits, after: `${fits.after}x` }).length <= maxSyncTokenLength)
+      fits = { ...fits, after: `${fits.after}x` };
+    expect(encodeSyncToken(fits).length).toBe(maxSyncTokenLength);
     expect(decodeSyncToken(encodeSyncToken(fits), D)).toEqual(fits);
   });
 
