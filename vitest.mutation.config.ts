@@ -9,7 +9,14 @@ const withDb = process.env.MUTATION_DB === "1";
 
 export default defineConfig({
   test: {
-    include: ["packages/core/test/**/*.test.ts", "packages/api/test/**/*.test.ts"],
+    include: [
+      "packages/core/test/**/*.test.ts",
+      "packages/api/test/**/*.test.ts",
+      // The migration and the sweep are tested end to end here; they reach migration.ts and
+      // sweeper.ts in-process (their `npm run` children run unmutated code, and kill nothing).
+      "test/migration/**/*.test.ts",
+      "test/sweep/**/*.test.ts",
+    ],
     exclude: [
       // It asserts what a fresh process has built, which a shared module cache has not.
       "**/lazy-schemas.test.ts",
