@@ -101,19 +101,21 @@ export function validate<Target extends keyof ValidationTargets>(
     validator ??= zValidator(target, schema(), (result) => {
       if (!result.success) {
         throw new AppError("validation_failed", "The request does not match the schema.", {
-          errors: result.error.issues.flatMap((issue) => {
-            const at = issue.path.map(String);
-            if (issue.code === "unrecognized_keys") {
-              return issue.keys.map((key) => ({
-                path: [...at, key].join("."),
-                message: "Unknown field",
-              }));
-            }
-            return [{ path: at.length > 0 ? at.join(".") : target, message: issue.message }];
-          }),
+          errors: fieldErrors(result.error.issues, target),
         });
       }
     }) as unknown as MiddlewareHandler;
     return validator(c, next);
   };
+}
+
+/** zod's issues as the problem's field errors: an unknown field at its own path, one each. */
+function fieldErrors(issues: z.core.$ZodIssue[], target: string) {
+  return issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...at, key].join("."), message: "Unknown field" }));
+    }
+    return [{ path: at.length > 0 ? at.join(".") : target, message: issue.message }];
+  });
 }
