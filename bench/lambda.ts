@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { targets } from "../scripts/build.ts";
 import event from "../test/runtime/fixtures/api-gateway-v2-event.json" with { type: "json" };
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../test/support/issuer.ts";
@@ -23,7 +23,9 @@ import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../test/support/is
  *     out of the cold start into the first ordinary request shows up here;
  *   - warm: mean time per invocation over WARM_INVOCATIONS /healthz events after a warm-up.
  * DoDeck is measured twice: the AWS SDK bundled (what we ship) and taken from outside the
- * bundle (here node_modules, on Lambda the runtime's copy). The machine's load average is
+ * bundle (here node_modules, on Lambda the runtime's copy). A third bundle, "dependencies
+ * only", builds the SDK client, a zod schema and jose's key set with no DoDeck code: what is
+ * left of DoDeck's cold start above it is DoDeck's own. The machine's load average is
  * printed before and after. Not a test: nothing asserts.
  */
 
@@ -37,6 +39,34 @@ import { Hono } from "hono";
 import { handle } from "hono/aws-lambda";
 const app = new Hono();
 app.get("/healthz", (c) => c.json({ ok: true }));
+export const handler = handle(app);
+`;
+
+/**
+ * The hello-world plus what DoDeck cannot start without, each built the way DoDeck builds it
+ * at init: the DynamoDB document client (same options as deps.ts), a zod schema, jose's
+ * remote key set. No DoDeck code: the distance from hello-world to this is the dependencies'
+ * share of the cold start, which no change to DoDeck's own code can take back.
+ */
+const dependenciesOnly = `
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Hono } from "hono";
+import { handle } from "hono/aws-lambda";
+import { createRemoteJWKSet } from "jose";
+import * as z from "zod";
+const settings = z.object({ AWS_REGION: z.string().min(1) }).parse(process.env);
+const dynamo = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    region: settings.AWS_REGION,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+  }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);
+const keys = createRemoteJWKSet(new URL("https://issuer.invalid/.well-known/jwks.json"));
+const app = new Hono();
+app.get("/healthz", (c) => c.json({ ok: typeof dynamo.send === "function" && typeof keys === "function" }));
 export const handler = handle(app);
 `;
 
@@ -189,23 +219,38 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
+function target(name: string): BuildOptions {
+  const options = targets[name];
+  if (!options) throw new Error(`scripts/build.ts has no target ${name}`);
+  return options;
+}
+
 type Variant = { name: string; file: string; bytes: number; gzip: number };
 
 async function bundleVariants(): Promise<Variant[]> {
   await rm(OUT, { recursive: true, force: true });
   await mkdir(OUT, { recursive: true });
-  const specs = [
-    { name: "hello-world", options: { ...targets.lambda, entryPoints: undefined } },
-    { name: "dodeck (SDK bundled)", options: targets.lambda },
-    { name: "dodeck (SDK external)", options: targets["lambda-sdk-external"] },
+  const specs: { name: string; options: BuildOptions; source?: string }[] = [
+    {
+      name: "hello-world",
+      options: { ...target("lambda"), entryPoints: undefined },
+      source: helloWorld,
+    },
+    {
+      name: "dependencies only",
+      options: { ...target("lambda"), entryPoints: undefined },
+      source: dependenciesOnly,
+    },
+    { name: "dodeck (SDK bundled)", options: target("lambda") },
+    { name: "dodeck (SDK external)", options: target("lambda-sdk-external") },
   ];
   const variants: Variant[] = [];
   for (const [index, spec] of specs.entries()) {
     const file = join(OUT, `${index}.mjs`);
     const result = await build({
       ...spec.options,
-      ...(spec.name === "hello-world"
-        ? { stdin: { contents: helloWorld, resolveDir: resolve("."), loader: "ts" } }
+      ...(spec.source
+        ? { stdin: { contents: spec.source, resolveDir: resolve("."), loader: "ts" as const } }
         : {}),
       outfile: file,
       sourcemap: false,
@@ -227,7 +272,7 @@ async function bundleVariants(): Promise<Variant[]> {
 const variants = await bundleVariants();
 const loadBefore = await loadAverage();
 const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
-const isDoDeck = (variant: Variant) => variant.name !== "hello-world";
+const isDoDeck = (variant: Variant) => variant.name.startsWith("dodeck");
 // Interleaved, so drift in machine load spreads over every variant alike.
 for (let run = 0; run < COLD_RUNS; run++) {
   for (const variant of variants) {
@@ -297,6 +342,8 @@ for (const row of rows) {
   const base = row.value(hello);
   const cells = dodeck.flatMap((v) => {
     const value = row.value(v);
+    // Only DoDeck has a /v1 route to time.
+    if (value === 0 && !isDoDeck(v)) return ["-".padStart(24), "".padStart(7)];
     return [
       `${value.toFixed(row.digits)} ${row.unit}`.padStart(24),
       (base > 0 ? `${(value / base).toFixed(2)}x` : "").padStart(7),
@@ -307,10 +354,19 @@ for (const row of rows) {
   console.log([row.label.padEnd(width), own.padStart(14), ...cells].join(""));
 }
 
-const [bundled, external] = dodeck;
-if (bundled && external) {
+const dependencies = dodeck.find((v) => v.name === "dependencies only");
+const bundled = dodeck.find((v) => v.name === "dodeck (SDK bundled)");
+const external = dodeck.find((v) => v.name === "dodeck (SDK external)");
+if (dependencies && bundled && external) {
   const cold = (v: Variant) => median(samples.get(v.name)?.map((s) => s.sinceStart) ?? []);
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+  const cpu = (v: Variant) => median(samples.get(v.name)?.map((s) => s.cpuMs) ?? []);
+  console.log(
+    `\nDoDeck's own share of the cold start (SDK bundled, over "dependencies only"): ${(cold(bundled) - cold(dependencies)).toFixed(1)} ms wall, ${(cpu(bundled) - cpu(dependencies)).toFixed(1)} ms CPU`,
+  );
+  console.log(
+    `The dependencies alone, no DoDeck code: ${(cold(dependencies) / cold(hello)).toFixed(2)}x hello-world wall, ${(cpu(dependencies) / cpu(hello)).toFixed(2)}x CPU`,
+  );
   console.log("\nTargets");
   console.log(
     `  cold start <= 1.5x hello-world (SDK bundled): ${(cold(bundled) / cold(hello)).toFixed(2)}x  ${verdict(cold(bundled) <= 1.5 * cold(hello))}`,
