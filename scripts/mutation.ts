@@ -1,14 +1,21 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
 /**
  * `npm run test:mutation` (DB-free tests) and `npm run test:mutation:db` (the DynamoDB Local
  * tests too). Extra arguments go to Stryker, e.g. `-- --mutate packages/core/src/cursor.ts`.
  *
- * The DB run is two Stryker runs sharing one incremental file: first the DB-free tests (about
- * ten minutes for all of core and api), then the DB tests for only what they left alive:
- * Stryker reuses a mutant's "killed" while the test that killed it is unchanged, and re-runs
- * every other one with the new tests. Most of core's and api's mutants die in a unit test, so
- * the slow DB tests (seconds per mutant) run for about half of them.
+ * The DB run starts with the DB-free tests (about ten minutes for all of core and api), whose
+ * incremental file seeds the DB tests: Stryker reuses a mutant's "killed" while the test that
+ * killed it is unchanged, and re-runs every other one with the new tests. Most of core's and
+ * api's mutants die in a unit test, so the slow DB tests (seconds per mutant) run for the rest.
+ *
+ * The DB tests then run in chunks of source files, each a Stryker run of its own with its own
+ * report (reports/mutation/db/chunks/): the whole takes hours on two cores, and Stryker writes
+ * nothing until a run ends. A chunk already run on this same tree (commit and working-tree
+ * changes) is not run again, so an interrupted run resumes where it stopped: run the same
+ * command again. `--mutate` in the arguments runs those files in one piece instead.
  *
  * Then scripts/mutation-report.ts sets aside the mutants that do not compile (Stryker's
  * TypeScript checker would, at ~3 s per mutant) and prints the per-file table.
@@ -16,7 +23,15 @@ import { spawnSync } from "node:child_process";
 const args = process.argv.slice(2);
 const db = args[0] === "--db";
 const strykerArgs = db ? args.slice(1) : args;
-const incremental = ["--incremental", "--incrementalFile", "reports/mutation/incremental.json"];
+const unitIncremental = "reports/mutation/incremental.json";
+const chunkDir = "reports/mutation/db/chunks";
+/** Mutants left to the DB tests per chunk: ~20–40 minutes each on two cores. */
+const CHUNK_MUTANTS = Number(process.env.MUTATION_CHUNK_MUTANTS ?? 250);
+
+type Report = {
+  files: Record<string, { mutants: { status: string }[] } & Record<string, unknown>>;
+  testFiles?: Record<string, unknown>;
+} & Record<string, unknown>;
 
 function run(env: Record<string, string>, command: string, commandArgs: string[]) {
   const result = spawnSync(command, commandArgs, {
@@ -26,10 +41,84 @@ function run(env: Record<string, string>, command: string, commandArgs: string[]
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-run({ MUTATION_DB: "0" }, "npx", ["stryker", "run", ...incremental, ...strykerArgs]);
-if (db) run({ MUTATION_DB: "1" }, "npx", ["stryker", "run", ...incremental, ...strykerArgs]);
-run({}, "npx", [
-  "tsx",
-  "scripts/mutation-report.ts",
-  `reports/mutation/${db ? "db" : "unit"}/mutation.json`,
-]);
+const stryker = (env: Record<string, string>, extra: string[]) =>
+  run(env, "npx", ["stryker", "run", ...extra, ...strykerArgs]);
+const readReport = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Report;
+
+/** The commit and every uncommitted change: a chunk's report holds for this tree only. */
+function treeId(): string {
+  const git = (gitArgs: string[]) =>
+    spawnSync("git", gitArgs, { encoding: "utf8", maxBuffer: 1 << 28 }).stdout;
+  return createHash("sha256")
+    .update(git(["rev-parse", "HEAD"]))
+    .update(git(["diff", "HEAD", "--binary", "--", ".", ":!reports"]))
+    .update(git(["ls-files", "--others", "--exclude-standard"]))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** Source files with mutants the DB-free tests left alive, packed into chunks of about CHUNK_MUTANTS. */
+function planChunks(unit: Report): string[][] {
+  const open = Object.entries(unit.files)
+    .map(([file, { mutants }]) => ({
+      file,
+      left: mutants.filter((m) => m.status !== "Killed" && m.status !== "Ignored").length,
+    }))
+    .filter(({ left }) => left > 0)
+    .sort((a, b) => b.left - a.left || a.file.localeCompare(b.file));
+  const chunks: { files: string[]; left: number }[] = [];
+  for (const { file, left } of open) {
+    const roomy = chunks.find((chunk) => chunk.left + left <= CHUNK_MUTANTS);
+    if (roomy) {
+      roomy.files.push(file);
+      roomy.left += left;
+    } else chunks.push({ files: [file], left });
+  }
+  return chunks.map((chunk) => chunk.files.sort());
+}
+
+function runDbInChunks(): string {
+  const unit = readReport("reports/mutation/unit/mutation.json");
+  const tree = treeId();
+  mkdirSync(chunkDir, { recursive: true });
+  const chunks = planChunks(unit);
+  const merged: Report = { ...unit, files: { ...unit.files }, testFiles: { ...unit.testFiles } };
+  for (const [index, files] of chunks.entries()) {
+    const name = createHash("sha256").update(files.join("\n")).digest("hex").slice(0, 12);
+    const report = `${chunkDir}/${name}.json`;
+    const stamp = `${chunkDir}/${name}.tree`;
+    const label = `chunk ${index + 1} of ${chunks.length} (${files.join(", ")})`;
+    if (existsSync(report) && existsSync(stamp) && readFileSync(stamp, "utf8") === tree) {
+      console.log(`mutation: ${label}: already run on this tree`);
+    } else {
+      console.log(`mutation: ${label}`);
+      const incremental = `${chunkDir}/${name}.incremental.json`;
+      if (!existsSync(incremental)) copyFileSync(unitIncremental, incremental);
+      stryker({ MUTATION_DB: "1", MUTATION_REPORT: `${chunkDir}/${name}` }, [
+        "--incremental",
+        "--incrementalFile",
+        incremental,
+        "--mutate",
+        files.join(","),
+      ]);
+      writeFileSync(stamp, tree);
+    }
+    const chunk = readReport(report);
+    Object.assign(merged.files, chunk.files);
+    Object.assign(merged.testFiles ?? {}, chunk.testFiles);
+  }
+  const path = "reports/mutation/db/mutation.json";
+  writeFileSync(path, JSON.stringify(merged));
+  return path;
+}
+
+const incremental = ["--incremental", "--incrementalFile", unitIncremental];
+stryker({ MUTATION_DB: "0" }, incremental);
+let reportPath = "reports/mutation/unit/mutation.json";
+if (db && strykerArgs.some((arg) => arg === "--mutate" || arg === "-m")) {
+  stryker({ MUTATION_DB: "1" }, incremental);
+  reportPath = "reports/mutation/db/mutation.json";
+} else if (db) {
+  reportPath = runDbInChunks();
+}
+run({}, "npx", ["tsx", "scripts/mutation-report.ts", reportPath]);
