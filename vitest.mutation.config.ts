@@ -49,6 +49,7 @@ export default defineConfig({
       ...(withDb ? [] : ["**/*.db.test.ts"]),
     ],
     globalSetup: withDb ? ["test/global-setup.ts"] : [],
+    setupFiles: ["test/support/mutation-setup.ts"],
     pool: "forks",
     sequence: { sequencer: FailedThenFastestFirst },
     // Stryker runs the tests covering a mutant, file after file, for each of thousands of

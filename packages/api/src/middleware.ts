@@ -96,16 +96,21 @@ export function validate<Target extends keyof ValidationTargets>(
   target: Target,
   schema: () => z.ZodType,
 ): MiddlewareHandler {
-  let validator: MiddlewareHandler | undefined;
+  // Built with the schema, and again only if the schema is (see once.ts's forgetBuiltValues).
+  let built: { schema: z.ZodType; validator: MiddlewareHandler } | undefined;
   return (c, next) => {
-    validator ??= zValidator(target, schema(), (result) => {
-      if (!result.success) {
-        throw new AppError("validation_failed", "The request does not match the schema.", {
-          errors: fieldErrors(result.error.issues, target),
-        });
-      }
-    }) as unknown as MiddlewareHandler;
-    return validator(c, next);
+    const current = schema();
+    if (built?.schema !== current) {
+      const validator = zValidator(target, current, (result) => {
+        if (!result.success) {
+          throw new AppError("validation_failed", "The request does not match the schema.", {
+            errors: fieldErrors(result.error.issues, target),
+          });
+        }
+      }) as unknown as MiddlewareHandler;
+      built = { schema: current, validator };
+    }
+    return built.validator(c, next);
   };
 }
 
