@@ -106,6 +106,15 @@ const touchesDeck = (command: TransactWriteCommand, deckId: string) =>
     (action) => action.Put?.Item?.PK === `DECK#${deckId}` && action.Put.Item.SK === "DECK",
   );
 
+/** `work`'s result, or a failure once it has run `seconds` (the test goes on, `work` may not). */
+function finishedWithin<T>(seconds: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${seconds} s`)), seconds * 1000);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 const byKey = (items: Item[]) =>
   [...items].sort((a, b) =>
     `${String(a.PK)} ${String(a.SK)}`.localeCompare(`${String(b.PK)} ${String(b.SK)}`),
@@ -502,6 +511,17 @@ describe("the write rate", () => {
     expect(seconds).toBeGreaterThanOrEqual(1.35);
     // Counting the checks as writes would cost a second more.
     expect(seconds).toBeLessThan(2.1);
+  });
+
+  it("does not bound a migration at maxWritesPerSecond Infinity, even when writes share a millisecond", async () => {
+    const store = await storeWith(smallLegacyTable().items);
+    // A clock that does not move between writes: on a fast table, writes share a millisecond.
+    vi.spyOn(Date, "now").mockReturnValue(Date.now());
+
+    const report = await finishedWithin(5, migrateTable(store, { maxWritesPerSecond: Infinity }));
+
+    expect(report).toMatchObject({ writes: 12, rounds: 2 });
+    expect(violationCount(report.verification)).toBe(0);
   });
 
   it("holds a copy to maxWritesPerSecond", async () => {
