@@ -17,7 +17,7 @@ export * from "./migration-plan.ts";
 export type MigrationOptions = {
   /** Report what would change and write nothing. */
   dryRun?: boolean;
-  /** Upper bound on items written per second, across all transactions. */
+  /** Upper bound on items written per second, across all transactions (Infinity: none). */
   maxWritesPerSecond?: number;
   /** Re-scan and re-plan at most this often when live writers raced a change. */
   maxRounds?: number;
@@ -205,7 +205,10 @@ function writeThrottle(perSecond: number): (writes: number) => Promise<void> {
   return async (writes) => {
     for (;;) {
       const now = Date.now();
-      available = Math.min(perSecond, available + ((now - last) / 1000) * perSecond);
+      // Only time that passed refills the bucket: at an Infinity rate, a clock that stood still
+      // (two writes in one millisecond) or stepped back would make it NaN and wait forever.
+      if (now > last)
+        available = Math.min(perSecond, available + ((now - last) / 1000) * perSecond);
       last = now;
       // A transaction is never split: one larger than the bucket waits for a full bucket and
       // leaves it in debt, so the average rate still holds.
@@ -214,9 +217,9 @@ function writeThrottle(perSecond: number): (writes: number) => Promise<void> {
         available -= writes;
         return;
       }
-      await new Promise((resolve) =>
-        setTimeout(resolve, ((needed - available) / perSecond) * 1000),
-      );
+      const seconds = (needed - available) / perSecond;
+      // Stryker disable next-line ArithmeticOperator: equivalent, a shorter sleep only wakes the loop sooner to find the bucket still short; no write starts earlier.
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     }
   };
 }
