@@ -7,6 +7,7 @@ import {
   markCopied,
   migrateTable,
   scanTable,
+  type ThrottleClock,
   verifyStoredTable,
   violationCount,
 } from "@dodeck/core/migration";
@@ -107,6 +108,22 @@ const touchesDeck = (command: TransactWriteCommand, deckId: string) =>
   );
 
 /** `work`'s result, or a failure once it has run `seconds` (the test goes on, `work` may not). */
+/**
+ * A clock for the write throttle that spends no real time: each sleep moves it on at once, so
+ * what a rate costs is exact (and the test does not wait for it).
+ */
+function virtualClock(): ThrottleClock & { elapsedMs: () => number } {
+  let now = 1_000_000;
+  const start = now;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+    elapsedMs: () => now - start,
+  };
+}
+
 function finishedWithin<T>(seconds: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -501,16 +518,14 @@ describe("the write rate", () => {
     );
     const store = await storeWith(legacyItems([deck], { deletedDecks: gone }));
 
-    const started = performance.now();
-    const report = await migrateTable(store, { maxWritesPerSecond: 10 });
-    const seconds = (performance.now() - started) / 1000;
+    const clock = virtualClock();
+    const report = await migrateTable(store, { maxWritesPerSecond: 10, clock });
 
     expect(report).toMatchObject({ writes: 24, transactions: 13, rounds: 2 });
     expect(violationCount(report.verification)).toBe(0);
-    // The bucket starts full (10); the last write waits until 24 - 10 = 14 more were earned.
-    expect(seconds).toBeGreaterThanOrEqual(1.35);
-    // Counting the checks as writes would cost a second more.
-    expect(seconds).toBeLessThan(2.1);
+    // The bucket starts full (10); the last write waits until 24 - 10 = 14 more were earned,
+    // 1.4 s. Counting the checks as writes would cost a second more.
+    expect(clock.elapsedMs()).toBeCloseTo(1_400, 0);
   });
 
   it("does not bound a migration at maxWritesPerSecond Infinity, even when writes share a millisecond", async () => {
@@ -528,12 +543,11 @@ describe("the write rate", () => {
     const source = await storeWith(smallLegacyTable().items, "old");
     const target = await createTestStore("new");
 
-    const started = performance.now();
-    const result = await copyTable(source, target, { maxWritesPerSecond: 8 });
-    const seconds = (performance.now() - started) / 1000;
+    const clock = virtualClock();
+    const result = await copyTable(source, target, { maxWritesPerSecond: 8, clock });
 
     expect(result.copied).toBe(11);
     // 8 at once, then 3 more at 8 per second.
-    expect(seconds).toBeGreaterThanOrEqual(0.35);
+    expect(clock.elapsedMs()).toBeCloseTo(375, 0);
   });
 });

@@ -23,6 +23,16 @@ export type MigrationOptions = {
   maxRounds?: number;
   /** Progress lines for the operator. */
   log?: (line: string) => void;
+  /** The write rate's clock: real time unless a test brings a virtual one. */
+  clock?: ThrottleClock;
+};
+
+/** Time as the write throttle reads and spends it. */
+export type ThrottleClock = { now: () => number; sleep: (ms: number) => Promise<void> };
+
+const realTime: ThrottleClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
 export type MigrationReport = {
@@ -49,7 +59,7 @@ export async function migrateTable(
   options: MigrationOptions = {},
 ): Promise<MigrationReport> {
   const log = options.log ?? (() => {});
-  const throttle = writeThrottle(options.maxWritesPerSecond ?? 100);
+  const throttle = writeThrottle(options.maxWritesPerSecond ?? 100, options.clock);
   const report: MigrationReport = {
     dryRun: options.dryRun === true,
     scanned: 0,
@@ -144,9 +154,9 @@ export async function scanTable(store: Store): Promise<Item[]> {
 export async function copyTable(
   source: Store,
   target: Store,
-  options: Pick<MigrationOptions, "maxWritesPerSecond" | "dryRun"> = {},
+  options: Pick<MigrationOptions, "maxWritesPerSecond" | "dryRun" | "clock"> = {},
 ): Promise<{ scanned: number; copied: number; present: number }> {
-  const throttle = writeThrottle(options.maxWritesPerSecond ?? 100);
+  const throttle = writeThrottle(options.maxWritesPerSecond ?? 100, options.clock);
   const marker = await target.client.send(
     new GetCommand({
       TableName: target.tableName,
@@ -198,13 +208,16 @@ export async function verifyStoredTable(store: Store): Promise<Verification> {
 }
 
 /** Waits so that writes never exceed `perSecond` on average (a token bucket of one second). */
-function writeThrottle(perSecond: number): (writes: number) => Promise<void> {
+function writeThrottle(
+  perSecond: number,
+  clock: ThrottleClock = realTime,
+): (writes: number) => Promise<void> {
   if (!(perSecond > 0)) throw new Error("the write rate must be a positive number");
   let available = perSecond;
-  let last = Date.now();
+  let last = clock.now();
   return async (writes) => {
     for (;;) {
-      const now = Date.now();
+      const now = clock.now();
       // Only time that passed refills the bucket: at an Infinity rate, a clock that stood still
       // (two writes in one millisecond) or stepped back would make it NaN and wait forever.
       if (now > last)
@@ -219,7 +232,7 @@ function writeThrottle(perSecond: number): (writes: number) => Promise<void> {
       }
       const seconds = (needed - available) / perSecond;
       // Stryker disable next-line ArithmeticOperator: equivalent, a shorter sleep only wakes the loop sooner to find the bucket still short; no write starts earlier.
-      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      await clock.sleep(seconds * 1000);
     }
   };
 }
