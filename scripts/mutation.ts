@@ -13,8 +13,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
  *
  * The DB tests then run in chunks of source files, each a Stryker run of its own with its own
  * report (reports/mutation/db/chunks/): the whole takes hours on two cores, and Stryker writes
- * nothing until a run ends. A chunk already run on this same tree (commit and working-tree
- * changes) is not run again, so an interrupted run resumes where it stopped: run the same
+ * nothing until a run ends. A chunk already run on this same code, tests and configuration
+ * (committed or not) is not run again, so an interrupted run resumes where it stopped: run the same
  * command again. `--mutate` in the arguments runs those files in one piece instead.
  *
  * Then scripts/mutation-report.ts sets aside the mutants that do not compile (Stryker's
@@ -45,14 +45,28 @@ const stryker = (env: Record<string, string>, extra: string[]) =>
   run(env, "npx", ["stryker", "run", ...extra, ...strykerArgs]);
 const readReport = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Report;
 
-/** The commit and every uncommitted change: a chunk's report holds for this tree only. */
+/**
+ * What a chunk's result depends on: the code, the tests and the configuration, committed or
+ * not (docs are left out, so committing a note does not re-run hours of chunks).
+ */
+const RESULT_INPUTS = [
+  "packages",
+  "test",
+  "scripts",
+  "stryker.config.mjs",
+  "vitest.mutation.config.ts",
+  "tsconfig.json",
+  "tsconfig.mutation.json",
+  "package-lock.json",
+];
+
 function treeId(): string {
   const git = (gitArgs: string[]) =>
     spawnSync("git", gitArgs, { encoding: "utf8", maxBuffer: 1 << 28 }).stdout;
   return createHash("sha256")
-    .update(git(["rev-parse", "HEAD"]))
-    .update(git(["diff", "HEAD", "--binary", "--", ".", ":!reports"]))
-    .update(git(["ls-files", "--others", "--exclude-standard"]))
+    .update(git(["ls-tree", "-r", "HEAD", "--", ...RESULT_INPUTS]))
+    .update(git(["diff", "HEAD", "--binary", "--", ...RESULT_INPUTS]))
+    .update(git(["ls-files", "--others", "--exclude-standard", "--", ...RESULT_INPUTS]))
     .digest("hex")
     .slice(0, 16);
 }
