@@ -17,9 +17,8 @@ export function roleOf(
     : "unverified_collaborator";
 }
 
-/** Whether the caller's email may be used to find or admit them as a collaborator. */
+/** The caller's email, if it may be used to find or admit them as a collaborator (none: none). */
 export function usableEmail(caller: Caller, policy: AccessPolicy): string | undefined {
-  if (caller.email === undefined) return undefined;
   return caller.emailVerified || !policy.requireEmailVerified ? caller.email : undefined;
 }
 

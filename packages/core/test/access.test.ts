@@ -90,6 +90,12 @@ describe("access checks", () => {
     expect(codeOf(() => assertOwner(deck, unverified, strict))).toBe("email_not_verified");
   });
 
+  it("tells the unverified collaborator what to do, in the problem's detail", () => {
+    expect(() => assertCanRead(deck, unverified, strict)).toThrow(
+      "Verify your email address to open shared decks.",
+    );
+  });
+
   it("answers owner_only to a collaborator attempting an owner action", () => {
     expect(codeOf(() => assertOwner(deck, friend, strict))).toBe("owner_only");
     expect(assertOwner(deck, owner, strict)).toBe(deck);
