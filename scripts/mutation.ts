@@ -88,7 +88,8 @@ function planChunks(unit: Report): string[][] {
       roomy.left += left;
     } else chunks.push({ files: [file], left });
   }
-  return chunks.map((chunk) => chunk.files.sort());
+  // Smallest first: an interrupted run has then finished as many chunks as it could.
+  return chunks.sort((a, b) => a.left - b.left).map((chunk) => chunk.files.sort());
 }
 
 function runDbInChunks(): string {
