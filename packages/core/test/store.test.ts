@@ -5,6 +5,7 @@ import {
   assertTransaction,
   cancellationReasons,
   mapAwsError,
+  unavailable as storeUnavailable,
   type TransactItem,
 } from "../src/store.ts";
 
@@ -151,6 +152,14 @@ describe("mapAwsError: an outage is 503, never 500 (mutation-testing survivors)"
       retryAfter: 1,
       detail: "The data store is not answering; try again shortly.",
     });
+  });
+
+  it("keeps AWS's error as the cause, for the operator's log line", () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    expect((mapAwsError(throttled) as AppError).cause).toBe(throttled);
+    // Unprocessed keys (batch-get.ts) have no error to keep.
+    expect(storeUnavailable()).toMatchObject({ code: "service_unavailable", retryAfter: 1 });
+    expect(storeUnavailable().cause).toBeUndefined();
   });
 
   it.each([500, 502, 503, 504])("maps an HTTP %i from DynamoDB to 503", (status) => {
