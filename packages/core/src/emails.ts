@@ -16,7 +16,10 @@ export function normalizeEmail(email: string): string {
 
 function lowerIfExactPair(char: string): string {
   const lower = char.toLowerCase();
-  if (lower === char || lower.toUpperCase() !== char) return char;
+  // Kept as it is: a lower-case letter ("a" turns back into "A") or a look-alike (the Kelvin
+  // sign's "k" turns back into "K"). Capitals of an exact pair, and caseless characters, go on.
+  if (lower.toUpperCase() !== char) return char;
+  // Stryker disable next-line ConditionalExpression: equivalent today, no code point's several-character lower case turns back into it (checked over all of Unicode); a guard for later Unicode versions.
   return [...lower].length === 1 ? lower : char;
 }
 
