@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 /**
  * `npm run test:mutation` (DB-free tests) and `npm run test:mutation:db` (the DynamoDB Local
@@ -92,6 +92,25 @@ function planChunks(unit: Report): string[][] {
   return chunks.sort((a, b) => a.left - b.left).map((chunk) => chunk.files.sort());
 }
 
+/**
+ * A new chunk's incremental file: the DB-free results, with every earlier chunk's DB results
+ * over them. Chunks are re-planned when the DB-free results move (a new test kills more), and
+ * a file's DB results must not be lost with the chunk that held it.
+ */
+function seed(): Report {
+  const merged = readReport(unitIncremental);
+  const earlier = readdirSync(chunkDir)
+    .filter((file) => /^[0-9a-f]{12}\.json$/.test(file))
+    .map((file) => `${chunkDir}/${file}`)
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  for (const path of earlier) {
+    const chunk = readReport(path);
+    Object.assign(merged.files, chunk.files);
+    merged.testFiles = { ...merged.testFiles, ...chunk.testFiles };
+  }
+  return merged;
+}
+
 function runDbInChunks(): string {
   const unit = readReport("reports/mutation/unit/mutation.json");
   const tree = treeId();
@@ -108,7 +127,7 @@ function runDbInChunks(): string {
     } else {
       console.log(`mutation: ${label}`);
       const incremental = `${chunkDir}/${name}.incremental.json`;
-      if (!existsSync(incremental)) copyFileSync(unitIncremental, incremental);
+      if (!existsSync(incremental)) writeFileSync(incremental, JSON.stringify(seed()));
       stryker({ MUTATION_DB: "1", MUTATION_REPORT: `${chunkDir}/${name}` }, [
         "--incremental",
         "--incrementalFile",
