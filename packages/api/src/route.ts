@@ -124,7 +124,8 @@ export function mount<Routes extends Record<string, RouteDefinition>>(
     if (route.body) chain.push(jsonBody() as MiddlewareHandler, validate("json", route.body));
     chain.push(handlers[name as keyof Routes] as unknown as MiddlewareHandler);
     const on = app.on as (method: string, path: string, ...handlers: MiddlewareHandler[]) => void;
-    on(route.method.toUpperCase(), honoPath(route.path), ...chain);
+    // Hono upper-cases the method itself.
+    on(route.method, honoPath(route.path), ...chain);
   }
   return app;
 }
