@@ -17,7 +17,10 @@ export function roleOf(
     : "unverified_collaborator";
 }
 
-/** The caller's email, if it may be used to find or admit them as a collaborator (none: none). */
+/**
+ * The caller's email if it may be used to find or admit them as a collaborator; undefined when
+ * there is none, or it is unverified where verification is required.
+ */
 export function usableEmail(caller: Caller, policy: AccessPolicy): string | undefined {
   return caller.emailVerified || !policy.requireEmailVerified ? caller.email : undefined;
 }
