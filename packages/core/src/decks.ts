@@ -1,5 +1,6 @@
 import { QueryCommand, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, assertOwner, usableEmail } from "./access.ts";
+import { contentionPause } from "./backoff.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   planCreateDeck,
@@ -124,7 +125,7 @@ export function createDeckService(options: ServiceOptions) {
             },
           );
         }
-        await pause(attempt);
+        await contentionPause(attempt);
       }
     }
   }
@@ -204,7 +205,7 @@ export function createDeckService(options: ServiceOptions) {
             // new): retry that race.
             if (attempt >= MAX_ATTEMPTS || !reasons.some((r) => r.Code === "TransactionConflict"))
               throw mapAwsError(error);
-            await pause(attempt);
+            await contentionPause(attempt);
           }
         }
       });
@@ -371,9 +372,4 @@ function collaboratorEmailFor(
     throw new AppError("email_not_verified", "Verify your email address to list shared decks.");
   }
   return email;
-}
-
-/** Jittered backoff between optimistic retries, short: contention on one deck is brief. */
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
 }

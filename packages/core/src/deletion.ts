@@ -1,4 +1,5 @@
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { contentionPause } from "./backoff.ts";
 import { planDeleteFinish } from "./deck-plans.ts";
 import { AppError } from "./errors.ts";
 import { keyOf } from "./items.ts";
@@ -57,7 +58,7 @@ async function finish(store: Store, deckId: string): Promise<void> {
         throw new Error(`deck ${deckId} has a pending-deletion entry but is not being deleted`);
       // A concurrent purge of the same deck finishing at the same instant: try again.
       if (attempt >= MAX_FINISH_ATTEMPTS) throw unavailable(error);
-      await pause(attempt);
+      await contentionPause(attempt);
     }
   }
 }
@@ -67,7 +68,7 @@ async function batchDelete(store: Store, batch: Key[]): Promise<void> {
   let requests = batch.map((key) => ({ DeleteRequest: { Key: key } }));
   for (let attempt = 1; requests.length > 0; attempt++) {
     if (attempt > MAX_BATCH_RETRIES) throw unavailable();
-    if (attempt > 1) await pause(attempt);
+    if (attempt > 1) await contentionPause(attempt);
     const out = await send(() =>
       store.client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } })),
     );
@@ -84,8 +85,3 @@ const unavailable = (cause?: unknown) =>
       ...(cause === undefined ? {} : { cause }),
     },
   );
-
-/** Jittered backoff, short: contention on one deck is brief. */
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
-}

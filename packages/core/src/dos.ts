@@ -1,5 +1,6 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { assertCanRead, usableEmail } from "./access.ts";
+import { contentionPause } from "./backoff.ts";
 import { batchGetConsistent } from "./batch-get.ts";
 import {
   type ChangeRecord,
@@ -1002,8 +1003,7 @@ export function deckAndDos(deckId: string) {
 
 /**
  * Between retries of a transaction that lost a race (TransactionConflict, or a do changed
- * since it was read): jittered and short, as contention on one do is brief. Past the
- * attempts, 503 with Retry-After: nothing was written.
+ * since it was read). Past the attempts, 503 with Retry-After: nothing was written.
  */
 async function conflictPause(attempt: number): Promise<void> {
   if (attempt >= MAX_ATTEMPTS) {
@@ -1011,7 +1011,7 @@ async function conflictPause(attempt: number): Promise<void> {
       retryAfter: 1,
     });
   }
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
+  await contentionPause(attempt);
 }
 
 /** A due date as stored and returned: the same instant in UTC (`toISOString`), or null. */
