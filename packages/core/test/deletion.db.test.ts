@@ -1,0 +1,147 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTestStore, scanAll } from "../../../test/support/dynamo.ts";
+import {
+  AppError,
+  createDeckService,
+  createDoService,
+  type DeckService,
+  keys,
+  purgeDeck,
+  type Store,
+  sweepDeletions,
+} from "../src/index.ts";
+import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
+
+const { owner } = callers;
+
+let store: Store;
+let decks: DeckService;
+/** What the next purge-finishing transactions (deck item and entry, last step) fail with. */
+let finishFaults: (() => Error)[] = [];
+let finishAttempts = 0;
+
+/** The transaction that ends a purge: it deletes the deck item, guarded by the mark. */
+const isFinish = (input: { TransactItems?: { Delete?: { ConditionExpression?: string } }[] }) =>
+  input.TransactItems?.[0]?.Delete?.ConditionExpression?.includes("deleting") === true;
+
+beforeAll(async () => {
+  store = await createTestStore("deletion");
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "TransactWriteItemsCommand" && isFinish(args.input as never)) {
+        finishAttempts++;
+        const fault = finishFaults.shift();
+        if (fault) throw fault();
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "deletionTestFaults" },
+  );
+  decks = createDeckService({ store, policy: strictPolicy });
+});
+
+beforeEach(() => {
+  finishFaults = [];
+  finishAttempts = 0;
+});
+
+/** Another purge of the same deck committing first: DynamoDB cancels this one. */
+const conflict = () =>
+  new TransactionCanceledException({
+    message: "Transaction cancelled, please refer cancellation reasons for specific reasons",
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }],
+  });
+
+const timeout = () => Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+
+async function deckWithDos(count: number): Promise<string> {
+  const { deckId } = await decks.create(owner, { name: `Doomed ${count}` });
+  const dos = createDoService({ store, policy: strictPolicy });
+  for (let i = 0; i < count; i++) await dos.create(owner, deckId, { text: `do ${i}` });
+  return deckId;
+}
+
+const itemsOf = async (deckId: string) =>
+  (await scanAll(store)).filter(
+    (item) => item.PK === keys.deckPartition(deckId) || item.deckId === deckId,
+  );
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("deleting a deck, when its last step meets contention or an outage", () => {
+  it("retries a finish another purge conflicted with, and the delete succeeds", async () => {
+    const deckId = await deckWithDos(3);
+    finishFaults = [conflict, conflict, conflict];
+    expect(await outcomeOf(decks.remove(owner, deckId))).toBe("ok");
+    expect(finishAttempts).toBe(4);
+    expect(await itemsOf(deckId)).toEqual([]);
+  });
+
+  it("gives up after eight conflicts with a 503 to retry, and the retry finishes the delete", async () => {
+    const deckId = await deckWithDos(2);
+    finishFaults = Array.from({ length: 50 }, () => conflict);
+    const error = await rejection(decks.remove(owner, deckId));
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({
+      code: "service_unavailable",
+      retryAfter: 1,
+      detail: "The deck could not be fully deleted yet; retry the delete.",
+    });
+    expect((error as AppError).cause).toBeInstanceOf(TransactionCanceledException);
+    expect(finishAttempts).toBe(8);
+    // The deck is gone for the API, its dos already purged; the owner's retry ends it.
+    expect(await outcomeOf(decks.get(owner, deckId))).toBe("deck_not_found");
+    expect((await itemsOf(deckId)).map((item) => item.type).sort()).toEqual([
+      "deck",
+      "pendingDeletion",
+    ]);
+    finishFaults = [];
+    expect(await outcomeOf(decks.remove(owner, deckId))).toBe("ok");
+    expect(await itemsOf(deckId)).toEqual([]);
+  });
+
+  it("answers an outage during the finish with a 503 at once, and the sweeper ends the delete", async () => {
+    const deckId = await deckWithDos(2);
+    finishFaults = [timeout];
+    const error = await rejection(decks.remove(owner, deckId));
+    expect(error).toMatchObject({ code: "service_unavailable", retryAfter: 1 });
+    expect((error as AppError).cause).toMatchObject({ name: "TimeoutError" });
+    // Not retried in place: the table is not answering, and the client is told to come back.
+    expect(finishAttempts).toBe(1);
+    const later = () => new Date(Date.now() + 10 * 60_000);
+    expect((await sweepDeletions(store, { now: later })).finished).toContain(deckId);
+    expect(await itemsOf(deckId)).toEqual([]);
+  });
+
+  it("never deletes a deck that is not marked deleting, even when asked to purge it", async () => {
+    const { deckId } = await decks.create(owner, { name: "Alive" });
+    await store.client.send(
+      new PutCommand({
+        TableName: store.tableName,
+        Item: {
+          ...keys.pendingDeletion(deckId),
+          type: "pendingDeletion",
+          deckId,
+          markedAt: "2020-01-01T00:00:00.000Z",
+        },
+      }),
+    );
+    const error = await rejection(purgeDeck(store, deckId));
+    expect(error).not.toBeInstanceOf(AppError);
+    expect((error as Error).message).toBe(
+      `deck ${deckId} has a pending-deletion entry but is not being deleted`,
+    );
+    expect(finishAttempts).toBe(1);
+    expect(await decks.get(owner, deckId)).toMatchObject({ name: "Alive" });
+  });
+});
