@@ -60,7 +60,7 @@ export function createDynamoClient(
       : {}),
     ...(credentials ? { credentials } : {}),
   });
-  memoizeUserAgent(client);
+  memoizeUserAgent(client.config);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
@@ -68,9 +68,11 @@ export function createDynamoClient(
  * The SDK asks for its User-Agent parts on every call, and its provider calls `uname` (the OS
  * release) and reads the environment each time. They cannot change within a process: asked
  * once, the header is the same, and a call costs less CPU (docs/performance.md, "Cheaper calls").
+ * A failed ask is not kept: the next call asks again.
  */
-function memoizeUserAgent(client: DynamoDBClient): void {
-  const config = client.config;
+export function memoizeUserAgent(config: {
+  defaultUserAgentProvider: DynamoDBClient["config"]["defaultUserAgentProvider"];
+}): void {
   const provide = config.defaultUserAgentProvider;
   let parts: ReturnType<typeof provide> | undefined;
   config.defaultUserAgentProvider = () => {
