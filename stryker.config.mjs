@@ -33,6 +33,9 @@ export default {
   // checkers are idle once they are ahead of the tests.
   concurrency: withDb ? 4 : 2,
   timeoutMS: 10_000,
+  // The DB run's dry run is every DB test with per-test coverage: minutes, more than Stryker's
+  // default 5 on a busy machine, where it gives up before testing a single mutant.
+  dryRunTimeoutMinutes: 30,
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: {
     fileName: process.env.MUTATION_REPORT ? `${reportBase}.html` : `${reportBase}/index.html`,

@@ -88,8 +88,9 @@ function planChunks(unit: Report): string[][] {
       roomy.left += left;
     } else chunks.push({ files: [file], left });
   }
-  // Smallest first: an interrupted run has then finished as many chunks as it could.
-  return chunks.sort((a, b) => a.left - b.left).map((chunk) => chunk.files.sort());
+  // Largest first: the file with most mutants left (dos.ts) is where most survivors come from,
+  // and its list is then ready to work from while the rest runs.
+  return chunks.sort((a, b) => b.left - a.left).map((chunk) => chunk.files.sort());
 }
 
 /**
