@@ -34,6 +34,7 @@ describe("GET /readyz", () => {
     const reply = await t.call(null, "GET", "/readyz");
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ ok: true });
+    expect(reply.headers.get("cache-control")).toBe("no-store");
     expect(t.store.counter.calls).toEqual(["GetItem"]);
   });
 
@@ -41,6 +42,7 @@ describe("GET /readyz", () => {
     const missing = await createTestApp({ TABLE_NAME: "dodeck-no-such-table" });
     const reply = await missing.call(null, "GET", "/readyz");
     expectProblem(reply, 503, "service_unavailable");
+    expect(reply.body.detail).toBe("The table is not answering.");
     expect(Number(reply.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(reply.headers.get("cache-control")).toBe("no-store");
     // Liveness is not readiness: the process is still healthy.

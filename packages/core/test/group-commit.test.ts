@@ -87,6 +87,24 @@ describe("createGroupCommit", () => {
       "rejected",
       "rejected",
     ]);
+    // Each caller sees the commit's own error, as if it had written alone.
+    for (const outcome of outcomes.slice(1))
+      expect(outcome).toMatchObject({ status: "rejected", reason: new Error("outage") });
     await expect(submit("k", "s")).resolves.toBe("s");
+  });
+
+  it("rejects, never leaves waiting, a request its commit gave no outcome for", async () => {
+    const submit = createGroupCommit<string, string>({
+      joins: () => true,
+      commit: async (_key, batch) => {
+        await tick();
+        return batch.slice(0, 1).map((name) => ({ status: "fulfilled", value: name }) as const);
+      },
+    });
+    const first = submit("k", "first");
+    const [second, third] = [submit("k", "second"), submit("k", "third")];
+    await expect(first).resolves.toBe("first");
+    await expect(second).resolves.toBe("second");
+    await expect(third).rejects.toThrow("No outcome for a request");
   });
 });
