@@ -145,16 +145,18 @@ describe("If-Match", () => {
     const patched = await t.call(users.owner, "PATCH", doPath, { completed: true }, ifMatch(doTag));
     expect(patched.status).toBe(200);
     const doBefore = await itemsOf(t, deckId);
-    expectProblem(
-      await t.call(users.owner, "PATCH", doPath, { text: "lost" }, ifMatch(doTag)),
-      412,
-      "precondition_failed",
-    );
-    expectProblem(
-      await t.call(users.owner, "DELETE", doPath, undefined, ifMatch(doTag)),
-      412,
-      "precondition_failed",
-    );
+    for (const header of [doTag, `W/${patched.headers.get("etag")}`, '"999"', "garbage"]) {
+      expectProblem(
+        await t.call(users.owner, "PATCH", doPath, { text: "lost" }, ifMatch(header)),
+        412,
+        "precondition_failed",
+      );
+      expectProblem(
+        await t.call(users.owner, "DELETE", doPath, undefined, ifMatch(header)),
+        412,
+        "precondition_failed",
+      );
+    }
     expect(await itemsOf(t, deckId)).toEqual(doBefore);
     const removed = await t.call(
       users.owner,

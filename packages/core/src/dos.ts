@@ -930,10 +930,8 @@ export function createDoService(options: ServiceOptions) {
           ...(pinned
             ? {
                 ConditionExpression: pinned.ConditionExpression,
-                ExpressionAttributeNames: { "#version": doNames["#version"] },
-                ...(Object.keys(pinned.ExpressionAttributeValues).length > 0
-                  ? { ExpressionAttributeValues: pinned.ExpressionAttributeValues }
-                  : {}),
+                ...nonEmpty("ExpressionAttributeNames", pinned.ExpressionAttributeNames),
+                ...nonEmpty("ExpressionAttributeValues", pinned.ExpressionAttributeValues),
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
               }
             : { ConditionExpression: "attribute_exists(PK)" }),
@@ -999,6 +997,11 @@ export function deckAndDos(deckId: string) {
       ":dosEnd": keys.dosEnd,
     },
   };
+}
+
+/** `{ [name]: map }` when the map has entries: DynamoDB refuses an empty expression map. */
+function nonEmpty<K extends string, M extends object>(name: K, map: M): Partial<Record<K, M>> {
+  return Object.keys(map).length > 0 ? ({ [name]: map } as Record<K, M>) : {};
 }
 
 /**

@@ -189,17 +189,30 @@ export const doNames = {
 
 /**
  * A condition that holds while the do is at one of `versions` (and exists); version 1 also
- * matches a do without the attribute (see doVersionOf). Names come from `doNames`.
+ * matches a do without the attribute (see doVersionOf). No versions (an If-Match with no tag
+ * this server issues) holds for no do. DynamoDB refuses names and values an expression does not
+ * use, so both are given only as far as the condition uses them.
  */
 export function doVersionCondition(
   versions: readonly number[],
   prefix = ":v",
-): { ConditionExpression: string; ExpressionAttributeValues: Record<string, number> } {
+): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Partial<typeof doNames>;
+  ExpressionAttributeValues: Record<string, number>;
+} {
   const values = Object.fromEntries(versions.map((version, i) => [`${prefix}${i}`, version]));
   const tests = Object.keys(values).map((name) => `#version = ${name}`);
   if (versions.includes(1)) tests.push("attribute_not_exists(#version)");
+  if (tests.length === 0)
+    return {
+      ConditionExpression: "attribute_exists(PK) AND attribute_not_exists(PK)",
+      ExpressionAttributeNames: {},
+      ExpressionAttributeValues: {},
+    };
   return {
-    ConditionExpression: `attribute_exists(PK) AND (${tests.length > 0 ? tests.join(" OR ") : "attribute_not_exists(PK)"})`,
+    ConditionExpression: `attribute_exists(PK) AND (${tests.join(" OR ")})`,
+    ExpressionAttributeNames: { "#version": doNames["#version"] },
     ExpressionAttributeValues: values,
   };
 }

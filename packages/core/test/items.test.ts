@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { deckFromAnyItem, deckIdOfAccessRow } from "../src/items.ts";
+
+describe("reading items the migration meets", () => {
+  it("reads a sparse deck item (attributes missing) with its id from the key, never 'undefined'", () => {
+    expect(deckFromAnyItem({ PK: "DECK#d1", SK: "DECK" })).toEqual({
+      deckId: "d1",
+      name: "",
+      ownerSub: "",
+      collaborators: [],
+      createdAt: "",
+      updatedAt: "",
+      version: 0,
+      deleting: false,
+      lastChangeAt: 0,
+      doCount: 0,
+    });
+  });
+
+  it("finds an access row's deck in its sort key when the row has no deckId, whatever the name holds", () => {
+    expect(deckIdOfAccessRow({ PK: "ACCESS#USER#u", SK: "DECK#groceries#d1" })).toBe("d1");
+    expect(deckIdOfAccessRow({ PK: "ACCESS#USER#u", SK: "DECK#a#b ##c#d2" })).toBe("d2");
+    expect(deckIdOfAccessRow({ PK: "ACCESS#USER#u", SK: "DECK#x#d3", deckId: "d4" })).toBe("d4");
+  });
+});
