@@ -174,6 +174,8 @@ describe("Idempotency-Key", () => {
       (item) => item.PK === `IDEMPOTENCY#${users.noEmail.sub}` && item.SK === `KEY#${k}`,
     );
     expect(records).toHaveLength(1);
+    // Like every item, it names its kind for whoever reads the table (docs/data-model.md).
+    expect(records[0]!.type).toBe("idempotency");
     const ttl = Number(records[0]!.expiresAt) - Date.parse(created.body.createdAt) / 1000;
     expect(ttl).toBeGreaterThan(86_400 - 5);
     expect(ttl).toBeLessThanOrEqual(86_400);
