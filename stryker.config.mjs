@@ -1,4 +1,6 @@
 // @ts-check
+import { availableParallelism } from "node:os";
+
 /**
  * Mutation testing of the modules everything trusts: `npm run test:mutation` (DB-free, about
  * ten minutes) or `npm run test:mutation:db` (with the DynamoDB Local tests, hours on two
@@ -29,9 +31,10 @@ export default {
   // Static mutants (module-level constants) re-run every test each; they cost more than they tell.
   ignoreStatic: true,
   coverageAnalysis: "perTest",
-  // With a checker Stryker gives half the processes to checkers: 2 + 2 on two cores, where the
-  // checkers are idle once they are ahead of the tests.
-  concurrency: withDb ? 4 : 2,
+  // With a checker Stryker gives half the processes to checkers, and turns them into test
+  // runners once every mutant is checked: one per core in the end, each DB test runner with
+  // its own DynamoDB Local. More (4 on two cores) overloads the machine until tests time out.
+  concurrency: withDb ? availableParallelism() : 2,
   timeoutMS: 10_000,
   // The DB run's dry run is every DB test with per-test coverage: minutes, more than Stryker's
   // default 5 on a busy machine, where it gives up before testing a single mutant.
