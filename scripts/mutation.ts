@@ -138,8 +138,9 @@ function runDbInChunks(): string {
       ]);
       writeFileSync(stamp, tree);
     }
+    // A chunk's report carries every file, the others as its seed had them: take its own.
     const chunk = readReport(report);
-    Object.assign(merged.files, chunk.files);
+    for (const file of files) if (chunk.files[file]) merged.files[file] = chunk.files[file];
     Object.assign(merged.testFiles ?? {}, chunk.testFiles);
   }
   const path = "reports/mutation/db/mutation.json";
