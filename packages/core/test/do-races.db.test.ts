@@ -1,0 +1,259 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTestStore } from "../../../test/support/dynamo.ts";
+import {
+  AppError,
+  createDeckService,
+  createDoService,
+  type DeckService,
+  type DoService,
+  keys,
+  type Store,
+  versionOf,
+} from "../src/index.ts";
+import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
+
+/**
+ * A do write that loses a race, made to happen on cue: another writer's change lands between
+ * the service's read and its transaction, or DynamoDB cancels the transaction for a conflict.
+ */
+const { owner } = callers;
+
+type Action = {
+  Put?: { Item?: Record<string, unknown> };
+  Update?: { Key?: Record<string, unknown> };
+  Delete?: { Key?: Record<string, unknown> };
+};
+
+let store: Store;
+let decks: DeckService;
+let dos: DoService;
+/** Runs once, just before the next transaction that writes a do (another writer's change). */
+let competitor: (() => Promise<void>) | undefined;
+/** Transactions that write a do to cancel with TransactionConflict, from the next on. */
+let conflictsLeft = 0;
+let doTransactions = 0;
+
+const writesDo = (action: Action) =>
+  [action.Put?.Item, action.Update?.Key, action.Delete?.Key].some((key) =>
+    String(key?.SK ?? "").startsWith(keys.doPrefix),
+  );
+
+beforeAll(async () => {
+  store = await createTestStore("races");
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const actions = (args.input as { TransactItems?: Action[] }).TransactItems;
+      if (context.commandName === "TransactWriteItemsCommand" && actions?.some(writesDo)) {
+        doTransactions++;
+        if (conflictsLeft > 0) {
+          conflictsLeft--;
+          throw new TransactionCanceledException({
+            message:
+              "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            $metadata: { httpStatusCode: 400 },
+            CancellationReasons: actions.map((action) => ({
+              Code: writesDo(action) ? "TransactionConflict" : "None",
+            })),
+          });
+        }
+        const change = competitor;
+        competitor = undefined;
+        await change?.();
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "doRaces" },
+  );
+  decks = createDeckService({ store, policy: strictPolicy });
+  dos = createDoService({ store, policy: strictPolicy });
+});
+
+beforeEach(() => {
+  competitor = undefined;
+  conflictsLeft = 0;
+  doTransactions = 0;
+});
+
+async function deckWithDos(texts: string[]) {
+  const { deckId } = await decks.create(owner, { name: "Races" });
+  const created = [];
+  for (const text of texts) created.push(await dos.create(owner, deckId, { text }));
+  return { deckId, dos: created };
+}
+
+const stored = async (deckId: string, doId: string) =>
+  (
+    await store.client.send(
+      new GetCommand({
+        TableName: store.tableName,
+        Key: keys.do(deckId, doId),
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
+
+/** Another writer (another process) completes the do and bumps its version. */
+const completedByAnother = (deckId: string, doId: string) => async () => {
+  await store.client.send(
+    new UpdateCommand({
+      TableName: store.tableName,
+      Key: keys.do(deckId, doId),
+      UpdateExpression: "SET completed = :true, #version = if_not_exists(#version, :one) + :one",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":true": true, ":one": 1 },
+    }),
+  );
+};
+
+describe("a PATCH that loses a race with another writer of the do", () => {
+  it("without If-Match, applies its fields on top of the other's change and answers the do as stored", async () => {
+    const {
+      deckId,
+      dos: [milk],
+    } = await deckWithDos(["milk"]);
+    competitor = completedByAnother(deckId, milk!.doId);
+    const updated = await dos.update(owner, deckId, milk!.doId, {
+      text: "oat milk",
+      dueAt: "2027-01-02T03:04:05+01:00",
+    });
+    // The other writer's `completed` stays; ours land; the version counts both writes.
+    expect(updated).toMatchObject({
+      text: "oat milk",
+      completed: true,
+      dueAt: "2027-01-02T02:04:05.000Z",
+    });
+    expect(versionOf(updated)).toBe(3);
+    expect(await stored(deckId, milk!.doId)).toMatchObject({
+      text: "oat milk",
+      completed: true,
+      dueAt: "2027-01-02T02:04:05.000Z",
+      version: 3,
+    });
+
+    competitor = completedByAnother(deckId, milk!.doId);
+    const cleared = await dos.update(owner, deckId, milk!.doId, { dueAt: null });
+    expect(cleared).toMatchObject({ text: "oat milk", dueAt: null });
+    expect(versionOf(cleared)).toBe(5);
+    expect(await stored(deckId, milk!.doId)).not.toHaveProperty("dueAt");
+
+    competitor = completedByAnother(deckId, milk!.doId);
+    const reopened = await dos.update(owner, deckId, milk!.doId, { completed: false });
+    expect(reopened).toMatchObject({ text: "oat milk", completed: false });
+    expect(versionOf(reopened)).toBe(7);
+    expect(await stored(deckId, milk!.doId)).toMatchObject({ completed: false, version: 7 });
+  });
+
+  it("with If-Match on the version it read, answers 412 and writes nothing of its own", async () => {
+    const {
+      deckId,
+      dos: [milk],
+    } = await deckWithDos(["milk"]);
+    competitor = completedByAnother(deckId, milk!.doId);
+    expect(
+      await outcomeOf(dos.update(owner, deckId, milk!.doId, { text: "lost" }, { ifMatch: [1] })),
+    ).toBe("precondition_failed");
+    expect(await stored(deckId, milk!.doId)).toMatchObject({ text: "milk", version: 2 });
+  });
+});
+
+describe("a move that loses a race with another writer of the do", () => {
+  it("without If-Match, moves on a fresh read and answers the do as stored", async () => {
+    const {
+      deckId,
+      dos: [a, b, c],
+    } = await deckWithDos(["a", "b", "c"]);
+    competitor = completedByAnother(deckId, c!.doId);
+    const moved = await dos.move(owner, deckId, c!.doId, null);
+    expect(moved).toMatchObject({ doId: c!.doId, completed: true });
+    expect(versionOf(moved)).toBe(3);
+    expect(await stored(deckId, c!.doId)).toMatchObject({ position: moved.position, version: 3 });
+    const order = (await dos.list(owner, deckId, { limit: 10 })).items.map((item) => item.doId);
+    expect(order).toEqual([c!.doId, a!.doId, b!.doId]);
+  });
+
+  it("with If-Match on the version it read, answers 412 and leaves the order alone", async () => {
+    const {
+      deckId,
+      dos: [a, b],
+    } = await deckWithDos(["a", "b"]);
+    competitor = completedByAnother(deckId, b!.doId);
+    expect(await outcomeOf(dos.move(owner, deckId, b!.doId, null, { ifMatch: [1] }))).toBe(
+      "precondition_failed",
+    );
+    const order = (await dos.list(owner, deckId, { limit: 10 })).items.map((item) => item.doId);
+    expect(order).toEqual([a!.doId, b!.doId]);
+  });
+});
+
+describe("a do write that keeps losing to conflicting transactions", () => {
+  const gaveUp = async (write: Promise<unknown>) => {
+    try {
+      await write;
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({
+        code: "service_unavailable",
+        retryAfter: 1,
+        detail: "The deck is changing concurrently; try again.",
+      });
+      return;
+    }
+    throw new Error("expected the write to give up");
+  };
+
+  it("creating retries, then gives up with 503 and Retry-After after eight attempts, writing nothing", async () => {
+    const { deckId } = await deckWithDos([]);
+    conflictsLeft = 3;
+    const made = await dos.create(owner, deckId, { text: "after three conflicts" });
+    expect(doTransactions).toBe(4);
+    expect(await stored(deckId, made.doId)).toMatchObject({ text: "after three conflicts" });
+
+    conflictsLeft = 100;
+    doTransactions = 0;
+    await gaveUp(dos.create(owner, deckId, { text: "never" }));
+    expect(doTransactions).toBe(8);
+    const listed = await dos.list(owner, deckId, { limit: 10 });
+    expect(listed.items.map((item) => item.text)).toEqual(["after three conflicts"]);
+  });
+
+  it("a PATCH, a move and a delete give up the same way, and the do is as it was", async () => {
+    const {
+      deckId,
+      dos: [a, b],
+    } = await deckWithDos(["a", "b"]);
+    const before = await stored(deckId, b!.doId);
+    conflictsLeft = 100;
+    doTransactions = 0;
+    await gaveUp(dos.update(owner, deckId, b!.doId, { text: "never" }, { ifMatch: [1] }));
+    expect(doTransactions).toBe(8);
+    doTransactions = 0;
+    await gaveUp(dos.update(owner, deckId, b!.doId, { text: "never" }));
+    doTransactions = 0;
+    await gaveUp(dos.move(owner, deckId, b!.doId, null));
+    expect(doTransactions).toBe(8);
+    doTransactions = 0;
+    await gaveUp(dos.remove(owner, deckId, b!.doId));
+    expect(doTransactions).toBe(8);
+    conflictsLeft = 0;
+    expect(await stored(deckId, b!.doId)).toEqual(before);
+    const order = (await dos.list(owner, deckId, { limit: 10 })).items.map((item) => item.doId);
+    expect(order).toEqual([a!.doId, b!.doId]);
+  });
+});
+
+describe("a generated do id that already exists", () => {
+  it("is never written over: the create fails as a server error and the first do stays", async () => {
+    const { deckId } = await decks.create(owner, { name: "Clash" });
+    const sameId = "01JCLASH00000000000000000A";
+    const clashing = createDoService({ store, policy: strictPolicy, newId: () => sameId });
+    await clashing.create(owner, deckId, { text: "first" });
+    const error = await clashing.create(owner, deckId, { text: "second" }).catch((e) => e);
+    expect(error).toMatchObject({
+      code: "internal_error",
+      detail: "Generated a do id that already exists.",
+    });
+    expect(await stored(deckId, sameId)).toMatchObject({ text: "first" });
+  });
+});
