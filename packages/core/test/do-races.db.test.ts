@@ -2,6 +2,7 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestStore } from "../../../test/support/dynamo.ts";
+import { encodeCursor } from "../src/cursor.ts";
 import {
   AppError,
   createDeckService,
@@ -187,6 +188,30 @@ describe("a move that loses a race with another writer of the do", () => {
   });
 });
 
+describe("a move whose anchor another writer moves meanwhile", () => {
+  it("still lands right after it, from a fresh read", async () => {
+    const {
+      deckId,
+      dos: [a, b, c],
+    } = await deckWithDos(["a", "b", "c"]);
+    // Between the read and the write, `a` goes last (after `c`).
+    competitor = async () => {
+      await store.client.send(
+        new UpdateCommand({
+          TableName: store.tableName,
+          Key: keys.do(deckId, a!.doId),
+          UpdateExpression: "SET #position = :last, #version = #version + :one",
+          ExpressionAttributeNames: { "#position": "position", "#version": "version" },
+          ExpressionAttributeValues: { ":last": "zzzzzzzz", ":one": 1 },
+        }),
+      );
+    };
+    await dos.move(owner, deckId, c!.doId, a!.doId);
+    const order = (await dos.list(owner, deckId, { limit: 10 })).items.map((item) => item.doId);
+    expect(order).toEqual([b!.doId, a!.doId, c!.doId]);
+  });
+});
+
 describe("a do write that keeps losing to conflicting transactions", () => {
   const gaveUp = async (write: Promise<unknown>) => {
     try {
@@ -255,5 +280,36 @@ describe("a generated do id that already exists", () => {
       detail: "Generated a do id that already exists.",
     });
     expect(await stored(deckId, sameId)).toMatchObject({ text: "first" });
+  });
+});
+
+describe("requests core refuses before any write", () => {
+  it("a do moved after itself, a due date that is no date, a cursor of this list with a bad key", async () => {
+    const {
+      deckId,
+      dos: [a],
+    } = await deckWithDos(["a"]);
+    const reason = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
+    expect(await reason(dos.move(owner, deckId, a!.doId, a!.doId))).toMatchObject({
+      code: "validation_failed",
+      detail: "A do cannot be moved after itself.",
+      errors: [{ path: "after", message: "Must not be the moved do itself" }],
+    });
+    expect(await reason(dos.create(owner, deckId, { text: "x", dueAt: "someday" }))).toMatchObject({
+      code: "validation_failed",
+      errors: [{ path: "dueAt", message: "Not a valid date-time" }],
+    });
+    // Well-formed cursors of this very list whose key is not `DO#<position> <doId>`.
+    for (const sortKey of ["DO#onlyone", "DO#a b c", "DO# b", "DO#a "]) {
+      const cursor = encodeCursor({
+        list: `dos-by-position|${deckId}`,
+        key: { PK: keys.deckPartition(deckId), SK: sortKey },
+      });
+      expect(await reason(dos.list(owner, deckId, { limit: 10, cursor })), sortKey).toMatchObject({
+        code: "validation_failed",
+        detail: "The cursor is not valid for this list.",
+        errors: [{ path: "cursor", message: "Invalid cursor" }],
+      });
+    }
   });
 });
