@@ -55,9 +55,15 @@ describe("GET /docs", () => {
     const reply = await t.call(null, "GET", "/docs");
     expect(reply.status).toBe(200);
     expect(reply.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(reply.headers.get("content-security-policy")).toMatch(/script-src 'self';/);
+    // Everything from this origin: no CDN, no inline script (Swagger UI sets inline styles).
+    expect(reply.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+    );
+    expect(reply.text).not.toContain("integrity");
     const init = await t.call(null, "GET", "/docs/init.js");
     expect(init.text).toContain('"/openapi.json"');
+    expect(init.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     for (const environment of ["dev", "staging"]) {
       const other = await createTestApp({ ENVIRONMENT: environment });
       expect((await other.call(null, "GET", "/docs")).status, environment).toBe(200);
@@ -72,15 +78,17 @@ describe("GET /docs", () => {
       `/docs/assets/${swaggerUi.version}/swagger-ui.css`,
       `/docs/assets/${swaggerUi.version}/swagger-ui-bundle.js`,
     ]);
-    for (const asset of assets) {
+    const types = ["text/css; charset=utf-8", "text/javascript; charset=utf-8"];
+    for (const [i, asset] of assets.entries()) {
       const reply = await t.call(null, "GET", asset);
       expect(reply.status, asset).toBe(200);
-      expect(reply.headers.get("content-type"), asset).toMatch(/^text\/(css|javascript)/);
-      expect(reply.headers.get("cache-control"), asset).toMatch(/immutable/);
+      expect(reply.headers.get("content-type"), asset).toBe(types[i]);
+      expect(reply.headers.get("cache-control"), asset).toBe("public, max-age=31536000, immutable");
     }
-    expect((await t.call(null, "GET", `/docs/assets/${swaggerUi.version}/index.html`)).status).toBe(
-      404,
-    );
+    const unknown = `/docs/assets/${swaggerUi.version}/index.html`;
+    const missing = await t.call(null, "GET", unknown);
+    expectProblem(missing, 404, "not_found");
+    expect(missing.body.detail).toBe(`No route matches ${unknown}.`);
   });
 
   it("links the same pinned files with integrity hashes where the runtime has no copy (Lambda)", async () => {
@@ -89,7 +97,13 @@ describe("GET /docs", () => {
       ...createDeps(bare.config, { log: () => {} }),
       docsAssets: undefined,
     });
-    const page = await (await lambdaLike.request("/docs")).text();
+    const reply = await lambdaLike.request("/docs");
+    expect(reply.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net; " +
+        "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; " +
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+    );
+    const page = await reply.text();
     for (const [name, file] of Object.entries(swaggerUi.files)) {
       expect(page).toContain(
         `https://cdn.jsdelivr.net/npm/swagger-ui-dist@${swaggerUi.version}/${name}" integrity="${file.integrity}"`,
