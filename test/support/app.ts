@@ -1,5 +1,6 @@
 import { createApp, createDeps, parseConfig } from "@dodeck/api";
 import { nodeDocsAssets } from "@dodeck/functions/docs-assets";
+import { expect } from "vitest";
 import { createTestStore } from "./dynamo.ts";
 import { readReply } from "./http.ts";
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER, type TestUser } from "./issuer.ts";
@@ -46,7 +47,16 @@ export async function createTestApp(
     docsAssets: nodeDocsAssets(),
     ...(options.now ? { now: options.now } : {}),
   });
-  const app = createApp(deps);
+  // Built again for each test that uses it (createApp costs well under a millisecond): a test
+  // then runs the construction it relies on (CORS, the docs, the 405 table), so per-test
+  // coverage credits it, as mutation testing needs (docs/mutation-testing.md). The app keeps
+  // no state of its own between requests; deps (clients, caches, group commits) are shared.
+  let built: { test: string | undefined; app: ReturnType<typeof createApp> } | undefined;
+  const appForThisTest = () => {
+    const test = expect.getState().currentTestName;
+    if (built === undefined || built.test !== test) built = { test, app: createApp(deps) };
+    return built.app;
+  };
 
   /** Sends a request as a user (or anonymously) and returns status, headers and parsed body. */
   async function call(
@@ -71,11 +81,20 @@ export async function createTestApp(
         ? {}
         : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     };
-    const response = await app.request(path, init);
+    const response = await appForThisTest().request(path, init);
     return readReply(response, { method, path });
   }
 
-  return { app, store, issuer, config, logs, call };
+  return {
+    get app() {
+      return appForThisTest();
+    },
+    store,
+    issuer,
+    config,
+    logs,
+    call,
+  };
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
