@@ -1,4 +1,5 @@
 import { createApp, createDeps, parseConfig } from "@dodeck/api";
+import { HTTPException } from "hono/http-exception";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";
 import { createTestIssuer, TEST_AUDIENCE, TEST_ISSUER } from "../../../test/support/issuer.ts";
@@ -159,5 +160,31 @@ describe("an outage", () => {
     });
     expect(String(logs[0]!.cause)).toMatch(/^\w*Error: /);
     expect(String(logs[0]!.cause)).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("an HTTPException from Hono's own middleware", () => {
+  it("becomes the contract's problem for its status, and a 5xx one a logged 500", async () => {
+    const app = await createTestApp();
+    app.app.get("/boom/:status", (c) => {
+      throw new HTTPException(Number(c.req.param("status")) as 400);
+    });
+    const cases: [number, number, string, string | undefined][] = [
+      [400, 400, "invalid_json", "The request could not be parsed."],
+      [401, 401, "unauthorized", undefined],
+      [404, 404, "not_found", undefined],
+      [413, 413, "payload_too_large", undefined],
+      [415, 415, "unsupported_media_type", undefined],
+      [406, 422, "validation_failed", "The request is not acceptable."],
+      [503, 500, "internal_error", "Something went wrong on our side."],
+    ];
+    for (const [thrown, status, code, detail] of cases) {
+      const reply = await app.app.request(`/boom/${thrown}`);
+      const body = await reply.json();
+      expect({ status: reply.status, code: body.code }, String(thrown)).toEqual({ status, code });
+      if (detail) expect(body.detail, String(thrown)).toBe(detail);
+      else expect(body.detail, String(thrown)).toBe(body.title);
+    }
+    expect(app.logs.filter((line) => JSON.parse(line).level === "error")).toHaveLength(1);
   });
 });
