@@ -56,6 +56,15 @@ describe("paths no route has", () => {
   });
 });
 
+describe("a path with a route for other methods", () => {
+  it("answers 405 naming the methods it has, in the detail and in Allow", async () => {
+    const reply = await t.call(users.owner, "PUT", "/v1/decks");
+    expectProblem(reply, 405, "method_not_allowed");
+    expect(reply.body.detail).toBe("PUT is not allowed here; use POST, GET, HEAD.");
+    expect(reply.headers.get("allow")).toBe("POST, GET, HEAD");
+  });
+});
+
 describe("a body over the limit", () => {
   it("is refused with 413 naming the limit", async () => {
     const reply = await t.call(
