@@ -87,3 +87,32 @@ describe("the change feed, paged", () => {
     expect(last.flatMap(upserted)).toEqual(exact);
   });
 });
+
+describe("a sync token past the feed's retention", () => {
+  it("is refused from the very microsecond its changes may be gone, with what to do instead", async () => {
+    let at = Date.parse("2026-12-01T10:00:00.000Z");
+    const services = {
+      store,
+      policy: strictPolicy,
+      now: () => new Date(at),
+      changeRetentionSeconds: 60,
+    };
+    const decks = createDeckService(services);
+    const changes = createChangeService(services);
+    const { deckId } = await decks.create(owner, { name: "Old token" });
+    const { nextSince } = await changes.list(owner, deckId, { limit: 10 });
+    at += 60_000 - 1;
+    expect((await changes.list(owner, deckId, { limit: 10, since: nextSince })).hasMore).toBe(
+      false,
+    );
+    at += 1;
+    const error = await changes
+      .list(owner, deckId, { limit: 10, since: nextSince })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "sync_token_expired",
+      detail:
+        "Changes are kept 60 seconds; this token is older. Start again with a full sync (no since).",
+    });
+  });
+});
