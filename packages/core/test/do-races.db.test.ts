@@ -212,6 +212,33 @@ describe("a move whose anchor another writer moves meanwhile", () => {
   });
 });
 
+describe("a writer whose clock is behind the deck's change clock", () => {
+  it("still writes, at a position past the deck's, even in a full deck", async () => {
+    const quotas = { decksPerOwner: 100, dosPerDeck: 2 };
+    const full = createDoService({ store, policy: strictPolicy, quotas });
+    const { deckId } = await decks.create(owner, { name: "Ahead" });
+    const [a] = [
+      await full.create(owner, deckId, { text: "a" }),
+      await full.create(owner, deckId, { text: "b" }),
+    ];
+    // Another server, its clock an hour ahead, changed the deck last.
+    const ahead = (Date.now() + 3_600_000) * 1000;
+    await store.client.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: keys.deck(deckId),
+        UpdateExpression: "SET lastChangeAt = :ahead",
+        ExpressionAttributeValues: { ":ahead": ahead },
+      }),
+    );
+    const updated = await full.update(owner, deckId, a!.doId, { text: "a2" });
+    expect(updated.text).toBe("a2");
+    const item = await stored(deckId, a!.doId);
+    expect(item?.changedAt).toBeGreaterThan(ahead);
+    expect(await outcomeOf(full.create(owner, deckId, { text: "c" }))).toBe("do_limit");
+  });
+});
+
 describe("a do write that keeps losing to conflicting transactions", () => {
   const gaveUp = async (write: Promise<unknown>) => {
     try {
