@@ -212,6 +212,44 @@ describe("a move whose anchor another writer moves meanwhile", () => {
   });
 });
 
+describe("moving a do to the end", () => {
+  it("rewrites only that do, and lands after a last do whose key came from a clock ahead", async () => {
+    const {
+      deckId,
+      dos: [a, b, c, d],
+    } = await deckWithDos(["a", "b", "c", "d"]);
+    await dos.move(owner, deckId, a!.doId, d!.doId);
+    const versions = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [a, b, c, d].map(async (item) => [
+            item!.doId,
+            (await stored(deckId, item!.doId))?.version,
+          ]),
+        ),
+      );
+    expect(await versions()).toEqual({
+      [a!.doId]: 2,
+      [b!.doId]: 1,
+      [c!.doId]: 1,
+      [d!.doId]: 1,
+    });
+    // `d` was given a key far past now (a server whose clock ran ahead).
+    await store.client.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: keys.do(deckId, d!.doId),
+        UpdateExpression: "SET #position = :ahead",
+        ExpressionAttributeNames: { "#position": "position" },
+        ExpressionAttributeValues: { ":ahead": "zzzzzzzz" },
+      }),
+    );
+    await dos.move(owner, deckId, b!.doId, d!.doId);
+    const order = (await dos.list(owner, deckId, { limit: 10 })).items.map((item) => item.doId);
+    expect(order).toEqual([c!.doId, a!.doId, d!.doId, b!.doId]);
+  });
+});
+
 describe("a writer whose clock is behind the deck's change clock", () => {
   it("still writes, at a position past the deck's, even in a full deck", async () => {
     const quotas = { decksPerOwner: 100, dosPerDeck: 2 };
