@@ -106,7 +106,12 @@ function seed(): Report {
     .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
   for (const path of earlier) {
     const chunk = readReport(path);
-    Object.assign(merged.files, chunk.files);
+    // A report carries every file, the others as its own seed had them: newer than the chunk
+    // that ran them, perhaps. Take the chunk's own files, where it says which they were.
+    const own = path.replace(/\.json$/, ".files");
+    const files = existsSync(own) ? (JSON.parse(readFileSync(own, "utf8")) as string[]) : undefined;
+    for (const [file, result] of Object.entries(chunk.files))
+      if (files === undefined || files.includes(file)) merged.files[file] = result;
     merged.testFiles = { ...merged.testFiles, ...chunk.testFiles };
   }
   return merged;
@@ -138,6 +143,7 @@ function runDbInChunks(): string {
       ]);
       writeFileSync(stamp, tree);
     }
+    writeFileSync(`${chunkDir}/${name}.files`, JSON.stringify(files));
     // A chunk's report carries every file, the others as its seed had them: take its own.
     const chunk = readReport(report);
     for (const file of files) if (chunk.files[file]) merged.files[file] = chunk.files[file];
