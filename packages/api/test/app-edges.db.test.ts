@@ -1,4 +1,4 @@
-import { createApp, createDeps, parseConfig } from "@dodeck/api";
+import { AppError, createApp, createDeps, parseConfig } from "@dodeck/api";
 import { HTTPException } from "hono/http-exception";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";
@@ -137,8 +137,10 @@ describe("a client that goes away while sending its body", () => {
     const errors = app.logs.map((line) => JSON.parse(line)).filter((l) => l.level === "error");
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toBe("unhandled error");
-    expect(errors[0].error).toMatch(/^Error: stream broke\n/);
-    expect(errors[0].error).toMatch(/\n\s+at /);
+    const [first, ...frames] = errors[0].error.split("\n");
+    expect(first).toBe("Error: stream broke");
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames) expect(frame).toMatch(/^\s+at \S/);
   });
 });
 
@@ -185,6 +187,7 @@ describe("an HTTPException from Hono's own middleware", () => {
       [413, 413, "payload_too_large", undefined],
       [415, 415, "unsupported_media_type", undefined],
       [406, 422, "validation_failed", "The request is not acceptable."],
+      [500, 500, "internal_error", "Something went wrong on our side."],
       [503, 500, "internal_error", "Something went wrong on our side."],
     ];
     for (const [thrown, status, code, detail] of cases) {
@@ -194,6 +197,78 @@ describe("an HTTPException from Hono's own middleware", () => {
       if (detail) expect(body.detail, String(thrown)).toBe(detail);
       else expect(body.detail, String(thrown)).toBe(body.title);
     }
-    expect(app.logs.filter((line) => JSON.parse(line).level === "error")).toHaveLength(1);
+    expect(app.logs.filter((line) => JSON.parse(line).level === "error")).toHaveLength(2);
+  });
+});
+
+describe("what a failure leaves in the log", () => {
+  /** An app with one extra route that throws what the test hands it. */
+  async function throwing(error: unknown) {
+    const app = await createTestApp();
+    app.app.get("/fail", () => {
+      throw error;
+    });
+    const reply = await app.app.request("/fail");
+    const lines = app.logs.map((line) => JSON.parse(line));
+    return { reply, lines, besidesAccess: lines.filter((line) => line.message !== "request") };
+  }
+
+  it("has nothing but the access line for a refusal (4xx)", async () => {
+    for (const code of ["deck_not_found", "validation_failed", "precondition_failed"] as const) {
+      const { reply, lines, besidesAccess } = await throwing(new AppError(code));
+      expect(reply.status, code).toBeLessThan(500);
+      expect(besidesAccess, code).toEqual([]);
+      expect(lines, code).toHaveLength(1);
+    }
+  });
+
+  it("logs an internal_error of our own as a bug: level error, with its stack", async () => {
+    const { reply, besidesAccess } = await throwing(
+      new AppError("internal_error", "A result without a version."),
+    );
+    expect(reply.status).toBe(500);
+    expect(await reply.json()).toMatchObject({ code: "internal_error" });
+    expect(besidesAccess).toHaveLength(1);
+    expect(besidesAccess[0]).toMatchObject({ level: "error", message: "unhandled error" });
+    const [first, second] = besidesAccess[0].error.split("\n");
+    expect(first).toBe("AppError: A result without a version.");
+    expect(second).toMatch(/^\s+at \S/);
+  });
+
+  it("names an outage's cause in at most 300 characters, and leaves out a cause it lacks", async () => {
+    const outage = (cause?: unknown) =>
+      new AppError("service_unavailable", "The data store is not answering.", { cause });
+    const warning = async (error: AppError) => (await throwing(error)).besidesAccess;
+
+    const [bare] = await warning(outage());
+    expect(bare).toMatchObject({ level: "warn", message: "The data store is not answering." });
+    expect(bare).not.toHaveProperty("cause");
+
+    const exactly = `TimeoutError: ${"x".repeat(300 - "TimeoutError: ".length)}`;
+    const fits = Object.assign(new Error(exactly.slice("TimeoutError: ".length)), {
+      name: "TimeoutError",
+    });
+    expect((await warning(outage(fits)))[0]?.cause).toBe(exactly);
+
+    const long = Object.assign(new Error(`${"y".repeat(400)}`), { name: "TimeoutError" });
+    const cut = (await warning(outage(long)))[0]?.cause as string;
+    expect(cut).toBe(`TimeoutError: ${"y".repeat(300 - "TimeoutError: ".length)}…`);
+
+    expect((await warning(outage("socket closed")))[0]?.cause).toBe("socket closed");
+  });
+
+  it("logs a bug as its current name and message once, then the stack's frames", async () => {
+    const bug = new TypeError("cannot read x");
+    bug.stack = undefined;
+    const { reply, besidesAccess } = await throwing(bug);
+    expect(reply.status).toBe(500);
+    expect(besidesAccess).toEqual([
+      expect.objectContaining({ level: "error", error: "TypeError: cannot read x" }),
+    ]);
+
+    const renamed = Object.assign(new Error("two\nlines"), { name: "RangeError" });
+    const [line] = (await throwing(renamed)).besidesAccess;
+    expect(line?.error).toMatch(/^RangeError: two\nlines\n\s+at \S/);
+    expect(line?.error.match(/lines/g)).toHaveLength(1);
   });
 });
