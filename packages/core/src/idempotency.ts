@@ -44,11 +44,13 @@ async function fingerprintOf(operation: string, target: string, input: object): 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value !== "object" || value === null) return value;
-  // An undefined field needs no filter: JSON.stringify leaves it out.
+  // sort() orders names by their UTF-16 code units. An undefined field needs no
+  // filter: JSON.stringify leaves it out.
+  const fields = value as Record<string, unknown>;
   return Object.fromEntries(
-    Object.entries(value)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, field]) => [name, sortKeys(field)]),
+    Object.keys(fields)
+      .sort()
+      .map((name) => [name, sortKeys(fields[name])]),
   );
 }
 

@@ -9,6 +9,7 @@ import {
   type DoService,
   keys,
   type Store,
+  wasReplayed,
 } from "../src/index.ts";
 import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
 
@@ -18,8 +19,21 @@ const { owner, friend } = callers;
 let store: Store;
 let decks: DeckService;
 let dos: DoService;
+/** When set, every transaction fails with it, as in an outage; reads are counted meanwhile. */
+let transactionFault: (() => Error) | undefined;
+let readsDuringFault = 0;
 beforeAll(async () => {
   store = await createTestStore("idem");
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (transactionFault) {
+        if (context.commandName === "TransactWriteItemsCommand") throw transactionFault();
+        if (context.commandName === "GetItemCommand") readsDuringFault++;
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "idempotencyTestFaults" },
+  );
   decks = createDeckService({ store, policy: strictPolicy });
   dos = createDoService({ store, policy: strictPolicy });
 });
@@ -101,5 +115,56 @@ describe("an Idempotency-Key's record", () => {
         decks.share(owner, deckId, { email: friend.email }, { idempotencyKey: "old-1" }),
       ),
     ).toBe("collaborator_exists");
+  });
+
+  it("expires at its expiresAt second: live before it, gone from it on", async () => {
+    const at = new Date("2026-06-01T12:00:00.900Z");
+    const second = Math.floor(at.getTime() / 1000);
+    const clocked = createDeckService({ store, policy: strictPolicy, now: () => at });
+    const { deckId } = await clocked.create(owner, { name: "Boundary" });
+    await clocked.share(owner, deckId, { email: friend.email });
+    const put = (key: string, expiresAt: number) =>
+      store.client.send(
+        new PutCommand({
+          TableName: store.tableName,
+          Item: {
+            ...keys.idempotency(owner.sub, key),
+            type: "idempotency",
+            fingerprint: fingerprint("shareDeck", deckId, { email: friend.email }),
+            result: JSON.stringify({ deckId, name: "recorded answer" }),
+            version: 1,
+            createdAt: "2026-06-01T00:00:00.000Z",
+            expiresAt,
+          },
+        }),
+      );
+    await put("edge-live", second + 1);
+    await put("edge-gone", second);
+    const share = (key: string) =>
+      clocked.share(owner, deckId, { email: friend.email }, { idempotencyKey: key });
+    const live = await share("edge-live");
+    expect(live).toMatchObject({ name: "recorded answer" });
+    expect(wasReplayed(live)).toBe(true);
+    expect(await outcomeOf(share("edge-gone"))).toBe("collaborator_exists");
+  });
+
+  it("is not read during an outage: the create answers 503, without a replay", async () => {
+    const { deckId } = await decks.create(owner, { name: "Outage" });
+    const input = { text: "during an outage" };
+    await dos.create(owner, deckId, input, { idempotencyKey: "outage-1" });
+    transactionFault = () =>
+      Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+        name: "ThrottlingException",
+        $metadata: { httpStatusCode: 400 },
+      });
+    readsDuringFault = 0;
+    try {
+      expect(
+        await outcomeOf(dos.create(owner, deckId, input, { idempotencyKey: "outage-1" })),
+      ).toBe("service_unavailable");
+    } finally {
+      transactionFault = undefined;
+    }
+    expect(readsDuringFault).toBe(0);
   });
 });
