@@ -24,7 +24,12 @@ export function expectProblem(reply: Reply, status: number, code: string) {
   expect(reply.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   const { type, title, detail, errors, ...rest } = reply.body;
   expect(rest).toEqual({ status, code });
-  expect(type).toMatch(/^https:\/\/dodeck\.app\/problems\/[a-z-]+$/);
+  expect(type).toBe(`https://dodeck.app/problems/${code.replaceAll("_", "-")}`);
+  // Only a "try again" answer says when, and only it must not be cached.
+  if (status !== 503) {
+    expect(reply.headers.get("retry-after")).toBeNull();
+    expect(reply.headers.get("cache-control")).toBeNull();
+  }
   expect(typeof title).toBe("string");
   expect(typeof detail).toBe("string");
   if (status === 422) {

@@ -58,6 +58,7 @@ export async function readDeck(store: Store, deckId: string): Promise<Deck | und
   if (!isItemId(deckId)) return undefined;
   const out = await send(() =>
     store.client.send(
+      // Stryker disable next-line BooleanLiteral: not observable on DynamoDB Local, whose reads are all strongly consistent.
       new GetCommand({ TableName: store.tableName, Key: keys.deck(deckId), ConsistentRead: true }),
     ),
   );

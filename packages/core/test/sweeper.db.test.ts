@@ -97,9 +97,17 @@ describe("the sweeper", () => {
   it("finishes every old interrupted delete, leaves live decks alone, and then finds nothing", async () => {
     const live = await decks.create(owner, { name: "Live" });
     const doomed = [await interruptedDelete(120), await interruptedDelete(30, 0)];
-    const report = await sweepDeletions(store, { now: later(10) });
+    const lines: string[] = [];
+    const report = await sweepDeletions(store, {
+      now: later(10),
+      stopAt: Date.now() + 60_000,
+      log: (line) => lines.push(line),
+    });
     expect(report.failed).toEqual([]);
+    expect(report.deferred).toEqual([]);
+    expect(report.found).toBe(2);
     expect(report.finished.sort()).toEqual([...doomed].sort());
+    expect(lines.sort()).toEqual(doomed.map((deckId) => `finished deleting deck ${deckId}`).sort());
     const items = await scanAll(store);
     for (const deckId of doomed) expect(itemsOf(items, deckId)).toEqual([]);
     expect(items.filter((item) => item.PK === keys.pendingDeletionPartition)).toEqual([]);
@@ -143,10 +151,11 @@ describe("the sweeper", () => {
         },
       }),
     );
-    const report = await sweepDeletions(store);
-    expect(report.failed).toEqual([
-      { deckId: live.deckId, error: expect.stringContaining("not marked deleting") },
-    ]);
+    const lines: string[] = [];
+    const report = await sweepDeletions(store, { log: (line) => lines.push(line) });
+    const error = "Error: the deck is not marked deleting; left alone";
+    expect(report.failed).toEqual([{ deckId: live.deckId, error }]);
+    expect(lines).toContain(`could not finish deleting deck ${live.deckId}: ${error}`);
     expect(await decks.get(owner, live.deckId)).toMatchObject({ name: "Not doomed" });
   });
 

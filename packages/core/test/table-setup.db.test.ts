@@ -28,4 +28,25 @@ describe("ensureTable", () => {
     );
     await expect(ensureTable(client, name)).rejects.toBeInstanceOf(LimitExceededException);
   });
+
+  it("leaves TTL alone while DynamoDB is still enabling it (enabling it twice is an error)", async () => {
+    const name = freshName();
+    await ensureTable(createDynamoClient(), name);
+    const client = createDynamoClient();
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName ?? "");
+        const out = await next(args);
+        if (context.commandName !== "DescribeTimeToLiveCommand") return out;
+        const output = out.output as { TimeToLiveDescription?: { TimeToLiveStatus?: string } };
+        output.TimeToLiveDescription = { TimeToLiveStatus: "ENABLING" };
+        return out;
+      },
+      { step: "initialize", name: "ttlStillEnabling" },
+    );
+    expect(await ensureTable(client, name)).toBe(false);
+    expect(sent).toContain("DescribeTimeToLiveCommand");
+    expect(sent).not.toContain("UpdateTimeToLiveCommand");
+  });
 });
