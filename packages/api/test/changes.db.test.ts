@@ -353,6 +353,11 @@ describe("GET /v1/decks/{deckId}/changes: moves", () => {
       after: ids[1],
     });
     expect(moved.status).toBe(200);
+    // The rebalance stamps every do it re-keys with one position: a page never splits them,
+    // even one of a single change, or a client would resume past the rest.
+    const narrow = await page(t, users.owner, deckId, copy.since, 1);
+    expect(narrow.status).toBe(200);
+    expect(narrow.body.changes.length).toBeGreaterThan(1);
     const reply = await page(t, users.owner, deckId, copy.since);
     expect(reply.status).toBe(200);
     expect(reply.body.hasMore).toBe(false);

@@ -242,6 +242,9 @@ export function createChangeService(options: ServiceOptions) {
   };
 }
 
+/** The deck's key among the dos' `do:<id>` keys: any other string would do. */
+const deckEntry = "deck";
+
 /** One entry per deck or do, its latest change, in the order of those latest changes. */
 export function latestPerEntity(page: StoredChange[]): StoredChange[] {
   const latest = new Map<string, StoredChange>();
@@ -249,7 +252,7 @@ export function latestPerEntity(page: StoredChange[]): StoredChange[] {
     const { record } = change;
     const id =
       record.kind === "deck.updated"
-        ? ""
+        ? deckEntry
         : `do:${record.kind === "do.upserted" ? record.do.doId : record.doId}`;
     latest.delete(id);
     latest.set(id, change);

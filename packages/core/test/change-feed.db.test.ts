@@ -86,6 +86,54 @@ describe("the change feed, paged", () => {
     expect(last.map((page) => page.changes.length)).toEqual([3]);
     expect(last.flatMap(upserted)).toEqual(exact);
   });
+
+  it("deltas of deletions only page through every one, never ending a page early", async () => {
+    const { deckId, ids, dos, changes } = await deckWithDos(5);
+    const synced = (await pages(changes, deckId, 50)).at(-1)!.nextSince;
+    for (const doId of ids) await dos.remove(owner, deckId, doId);
+    const deltas = await pages(changes, deckId, 2, synced);
+    expect(deltas.map((page) => page.changes.length)).toEqual([2, 2, 1]);
+    expect(deltas.map((page) => page.hasMore)).toEqual([true, true, false]);
+    expect(
+      deltas.flatMap((page) =>
+        page.changes.flatMap((change) => (change.type === "do.deleted" ? [change.doId] : [])),
+      ),
+    ).toEqual(ids);
+  });
+
+  it("deltas that mix deletions and edits keep their order across pages", async () => {
+    const { deckId, ids, dos, changes } = await deckWithDos(6);
+    const synced = (await pages(changes, deckId, 50)).at(-1)!.nextSince;
+    const expected: string[] = [];
+    for (const [i, doId] of ids.entries()) {
+      if (i % 2 === 0) {
+        await dos.remove(owner, deckId, doId);
+        expected.push(`deleted ${doId}`);
+      } else {
+        await dos.update(owner, deckId, doId, { completed: true });
+        expected.push(`upserted ${doId}`);
+      }
+    }
+    for (const limit of [1, 2, 4]) {
+      const deltas = await pages(changes, deckId, limit, synced);
+      expect(
+        deltas.flatMap((page) =>
+          page.changes.map((change) =>
+            change.type === "do.deleted"
+              ? `deleted ${change.doId}`
+              : change.type === "do.upserted"
+                ? `upserted ${change.do.doId}`
+                : "deck",
+          ),
+        ),
+        String(limit),
+      ).toEqual(expected);
+      expect(
+        deltas.slice(0, -1).every((page) => page.changes.length === limit),
+        String(limit),
+      ).toBe(true);
+    }
+  });
 });
 
 describe("a sync token past the feed's retention", () => {
