@@ -49,6 +49,7 @@ describe("the JSON media type", () => {
       "application/json; charset=utf8x",
       "application/json; charset=x-utf8",
       "application/json;   charset=iso-8859-1",
+      "application/json; charset = latin1",
     ]) {
       const reply = await post('{"name":"Typed"}', type);
       expectProblem(reply, 415, "unsupported_media_type");
@@ -81,6 +82,41 @@ describe("the body size limit", () => {
     expect((await post(bodyOf(limit), "application/json")).status).toBe(201);
     expectProblem(await post(bodyOf(limit + 1), "application/json"), 413, "payload_too_large");
   });
+
+  it("holds a declared Content-Length to the same limit, before reading the body", async () => {
+    const limit = transportLimits.bodyBytes;
+    const declared = (bytes: number) =>
+      t.call(users.owner, "POST", "/v1/decks", bodyOf(bytes), {
+        "content-type": "application/json",
+        "content-length": String(bytes),
+      });
+    expect((await declared(limit)).status).toBe(201);
+    expectProblem(await declared(limit + 1), 413, "payload_too_large");
+  });
+
+  it("counts a chunked body itself, whatever Content-Length it also claims", async () => {
+    const reply = await t.call(
+      users.owner,
+      "POST",
+      "/v1/decks",
+      bodyOf(transportLimits.bodyBytes + 100),
+      {
+        "content-type": "application/json",
+        "content-length": "20",
+        "transfer-encoding": "chunked",
+      },
+    );
+    expectProblem(reply, 413, "payload_too_large");
+  });
+
+  it("reads no body on GET and HEAD, so a Content-Length there is no reason to refuse", async () => {
+    for (const method of ["GET", "HEAD"]) {
+      const reply = await t.call(users.owner, method, "/v1/decks", undefined, {
+        "content-length": String(transportLimits.bodyBytes * 10),
+      });
+      expect(reply.status, method).toBe(200);
+    }
+  });
 });
 
 describe("the access log", () => {
@@ -102,5 +138,18 @@ describe("the access log", () => {
     expect(access[0].ms).toBeGreaterThanOrEqual(0);
     expect(access[0].ms).toBeLessThanOrEqual(Math.ceil(wall) + 1);
     expect(Math.round(access[0].ms * 10)).toBeCloseTo(access[0].ms * 10, 6);
+  });
+
+  it("times the whole request: a handler that takes 50 ms logs at least that", async () => {
+    const app = await createTestApp();
+    app.app.get("/slow", async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return c.text("done");
+    });
+    await app.app.request("/slow");
+    const [access] = app.logs
+      .map((line) => JSON.parse(line))
+      .filter((l) => l.message === "request");
+    expect(access.ms).toBeGreaterThanOrEqual(45);
   });
 });
