@@ -1,7 +1,14 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestStore } from "../../../test/support/dynamo.ts";
-import { AppError, createDeckService, type DeckService, keys, type Store } from "../src/index.ts";
+import {
+  AppError,
+  createDeckService,
+  type DeckService,
+  keys,
+  type Store,
+  versionOf,
+} from "../src/index.ts";
 import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
 
 /**
@@ -96,6 +103,18 @@ describe("a deck write that loses to conflicting transactions", () => {
       name: "Contended",
       collaborators: [friend.email],
     });
+  });
+});
+
+describe("a deck's version", () => {
+  it("goes up by one with each rename, share and unshare, so every ETag a client holds goes stale", async () => {
+    const made = await decks.create(owner, { name: "Versions" });
+    const versions = [versionOf(made)];
+    versions.push(versionOf(await decks.rename(owner, made.deckId, { name: "Renamed" })));
+    versions.push(versionOf(await decks.share(owner, made.deckId, { email: friend.email })));
+    await decks.unshare(owner, made.deckId, friend.email);
+    versions.push(versionOf(await decks.get(owner, made.deckId)));
+    expect(versions).toEqual([1, 2, 3, 4]);
   });
 });
 
