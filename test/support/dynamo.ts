@@ -1,5 +1,5 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Store } from "@dodeck/core";
 import { ensureTable } from "@dodeck/core";
 import { scanTable } from "@dodeck/core/migration";
@@ -55,4 +55,68 @@ export async function createTestStore(prefix = "t"): Promise<Store & { counter: 
 /** Every item in the table, for invariant checks after concurrency tests. */
 export function scanAll(store: Store): Promise<Record<string, unknown>[]> {
   return scanTable(store);
+}
+
+/** One action of a TransactWriteItems as the document client sends it. */
+export type TransactAction = Partial<
+  Record<
+    "Put" | "Update" | "Delete" | "ConditionCheck",
+    { Key?: Record<string, unknown>; Item?: Record<string, unknown>; ConditionExpression?: string }
+  >
+>;
+
+/** The key an action writes or checks: a Put's item, any other action's Key. */
+export function keyOf(action: TransactAction): Record<string, unknown> | undefined {
+  const operation = Object.values(action)[0];
+  return operation?.Key ?? operation?.Item;
+}
+
+let interceptors = 0;
+
+/**
+ * Calls `intercept` with the actions of every transaction the store sends, before the SDK's
+ * retries: what it throws, the service gets as if DynamoDB had answered it; what it awaits
+ * (another writer's change) happens between the service's read and its transaction.
+ */
+export function beforeTransactions(
+  store: Store,
+  intercept: (actions: TransactAction[]) => void | Promise<void>,
+): void {
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "TransactWriteItemsCommand") {
+        await intercept((args.input as { TransactItems?: TransactAction[] }).TransactItems ?? []);
+      }
+      return next(args);
+    },
+    { step: "initialize", name: `beforeTransactions${interceptors++}` },
+  );
+}
+
+/**
+ * DynamoDB's answer to a transaction another one overtook: TransactionConflict on the actions
+ * `conflicted` picks (all by default), None on the others.
+ */
+export function transactionConflict(
+  actions: readonly TransactAction[],
+  conflicted: (action: TransactAction, index: number) => boolean = () => true,
+): TransactionCanceledException {
+  return new TransactionCanceledException({
+    message: "Transaction cancelled, please refer cancellation reasons for specific reasons",
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: actions.map((action, index) => ({
+      Code: conflicted(action, index) ? "TransactionConflict" : "None",
+    })),
+  });
+}
+
+/** One item, read strongly consistent. */
+export async function getItem(
+  store: Store,
+  key: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  const out = await store.client.send(
+    new GetCommand({ TableName: store.tableName, Key: key, ConsistentRead: true }),
+  );
+  return out.Item;
 }

@@ -1,6 +1,12 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestStore } from "../../../test/support/dynamo.ts";
+import {
+  beforeTransactions,
+  createTestStore,
+  keyOf,
+  type TransactAction,
+  transactionConflict,
+} from "../../../test/support/dynamo.ts";
 import {
   AppError,
   createDeckService,
@@ -17,40 +23,24 @@ import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
  */
 const { owner, friend, unverified } = callers;
 
-type Action = Record<string, { Key?: Record<string, unknown>; Item?: Record<string, unknown> }>;
-
 let store: Store;
 let decks: DeckService;
 /** Transactions that write a deck item to cancel with TransactionConflict, from the next on. */
 let conflictsLeft = 0;
 let deckTransactions = 0;
 
-const writesDeck = (action: Action) =>
-  Object.values(action).some((op) => (op.Key ?? op.Item)?.SK === keys.deckSortKey);
+const writesDeck = (action: TransactAction) => keyOf(action)?.SK === keys.deckSortKey;
 
 beforeAll(async () => {
   store = await createTestStore("deck-races");
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const actions = (args.input as { TransactItems?: Action[] }).TransactItems;
-      if (context.commandName === "TransactWriteItemsCommand" && actions?.some(writesDeck)) {
-        deckTransactions++;
-        if (conflictsLeft > 0) {
-          conflictsLeft--;
-          throw new TransactionCanceledException({
-            message:
-              "Transaction cancelled, please refer cancellation reasons for specific reasons",
-            $metadata: { httpStatusCode: 400 },
-            CancellationReasons: actions.map((action) => ({
-              Code: writesDeck(action) ? "TransactionConflict" : "None",
-            })),
-          });
-        }
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "deckRaces" },
-  );
+  beforeTransactions(store, (actions) => {
+    if (!actions.some(writesDeck)) return;
+    deckTransactions++;
+    if (conflictsLeft > 0) {
+      conflictsLeft--;
+      throw transactionConflict(actions, writesDeck);
+    }
+  });
   decks = createDeckService({ store, policy: strictPolicy });
 });
 

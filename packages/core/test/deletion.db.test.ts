@@ -1,7 +1,13 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestStore, scanAll } from "../../../test/support/dynamo.ts";
+import {
+  beforeTransactions,
+  createTestStore,
+  scanAll,
+  type TransactAction,
+  transactionConflict,
+} from "../../../test/support/dynamo.ts";
 import {
   AppError,
   createDeckService,
@@ -19,26 +25,21 @@ const { owner } = callers;
 let store: Store;
 let decks: DeckService;
 /** What the next purge-finishing transactions (deck item and entry, last step) fail with. */
-let finishFaults: (() => Error)[] = [];
+let finishFaults: ((actions: TransactAction[]) => Error)[] = [];
 let finishAttempts = 0;
 
 /** The transaction that ends a purge: it deletes the deck item, guarded by the mark. */
-const isFinish = (input: { TransactItems?: { Delete?: { ConditionExpression?: string } }[] }) =>
-  input.TransactItems?.[0]?.Delete?.ConditionExpression?.includes("deleting") === true;
+const isFinish = (actions: TransactAction[]) =>
+  actions[0]?.Delete?.ConditionExpression?.includes("deleting") === true;
 
 beforeAll(async () => {
   store = await createTestStore("deletion");
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === "TransactWriteItemsCommand" && isFinish(args.input as never)) {
-        finishAttempts++;
-        const fault = finishFaults.shift();
-        if (fault) throw fault();
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "deletionTestFaults" },
-  );
+  beforeTransactions(store, (actions) => {
+    if (!isFinish(actions)) return;
+    finishAttempts++;
+    const fault = finishFaults.shift();
+    if (fault) throw fault(actions);
+  });
   decks = createDeckService({ store, policy: strictPolicy });
 });
 
@@ -47,13 +48,9 @@ beforeEach(() => {
   finishAttempts = 0;
 });
 
-/** Another purge of the same deck committing first: DynamoDB cancels this one. */
-const conflict = () =>
-  new TransactionCanceledException({
-    message: "Transaction cancelled, please refer cancellation reasons for specific reasons",
-    $metadata: { httpStatusCode: 400 },
-    CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }],
-  });
+/** Another purge of the same deck committing first: DynamoDB cancels this one on the deck item. */
+const conflict = (actions: TransactAction[]) =>
+  transactionConflict(actions, (_action, index) => index === 0);
 
 const timeout = () => Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
 

@@ -1,6 +1,10 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestStore } from "../../../test/support/dynamo.ts";
+import {
+  beforeTransactions,
+  createTestStore,
+  getItem,
+  keyOf,
+} from "../../../test/support/dynamo.ts";
 import { settle } from "../src/group-commit.ts";
 import {
   createDeckService,
@@ -19,28 +23,20 @@ import { callers, strictPolicy } from "./fixtures.ts";
  */
 const { owner, friend } = callers;
 
-type Action = {
-  Put?: { Item?: Record<string, unknown> };
-  Update?: { Key?: Record<string, unknown> };
-};
-
 let store: Store;
 let decks: DeckService;
 let doTransactions = 0;
 
 beforeAll(async () => {
   store = await createTestStore("group");
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const actions = (args.input as { TransactItems?: Action[] }).TransactItems ?? [];
-      const writesDo = actions.some((action) =>
-        String((action.Put?.Item ?? action.Update?.Key)?.SK ?? "").startsWith(keys.doPrefix),
-      );
-      if (context.commandName === "TransactWriteItemsCommand" && writesDo) doTransactions++;
-      return next(args);
-    },
-    { step: "initialize", name: "countDoTransactions" },
-  );
+  beforeTransactions(store, (actions) => {
+    const writesDo = actions.some(
+      (action) =>
+        (action.Put ?? action.Update) !== undefined &&
+        String(keyOf(action)?.SK ?? "").startsWith(keys.doPrefix),
+    );
+    if (writesDo) doTransactions++;
+  });
   decks = createDeckService({ store, policy: strictPolicy });
 });
 
@@ -49,12 +45,7 @@ beforeEach(() => {
 });
 
 /** The deck's `doCount`, which the do quota is checked against. */
-const doCount = async (deckId: string) =>
-  (
-    await store.client.send(
-      new GetCommand({ TableName: store.tableName, Key: keys.deck(deckId), ConsistentRead: true }),
-    )
-  ).Item?.doCount;
+const doCount = async (deckId: string) => (await getItem(store, keys.deck(deckId)))?.doCount;
 
 async function sharedDeck(): Promise<string> {
   const { deckId } = await decks.create(owner, { name: "Busy" });

@@ -1,7 +1,13 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestStore } from "../../../test/support/dynamo.ts";
+import {
+  beforeTransactions,
+  createTestStore,
+  getItem,
+  keyOf,
+  type TransactAction,
+  transactionConflict,
+} from "../../../test/support/dynamo.ts";
 import { encodeCursor } from "../src/cursor.ts";
 import {
   AppError,
@@ -21,12 +27,6 @@ import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
  */
 const { owner } = callers;
 
-type Action = {
-  Put?: { Item?: Record<string, unknown> };
-  Update?: { Key?: Record<string, unknown> };
-  Delete?: { Key?: Record<string, unknown> };
-};
-
 let store: Store;
 let decks: DeckService;
 let dos: DoService;
@@ -36,37 +36,22 @@ let competitor: (() => Promise<void>) | undefined;
 let conflictsLeft = 0;
 let doTransactions = 0;
 
-const writesDo = (action: Action) =>
-  [action.Put?.Item, action.Update?.Key, action.Delete?.Key].some((key) =>
-    String(key?.SK ?? "").startsWith(keys.doPrefix),
-  );
+const writesDo = (action: TransactAction) =>
+  action.ConditionCheck === undefined && String(keyOf(action)?.SK ?? "").startsWith(keys.doPrefix);
 
 beforeAll(async () => {
   store = await createTestStore("races");
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const actions = (args.input as { TransactItems?: Action[] }).TransactItems;
-      if (context.commandName === "TransactWriteItemsCommand" && actions?.some(writesDo)) {
-        doTransactions++;
-        if (conflictsLeft > 0) {
-          conflictsLeft--;
-          throw new TransactionCanceledException({
-            message:
-              "Transaction cancelled, please refer cancellation reasons for specific reasons",
-            $metadata: { httpStatusCode: 400 },
-            CancellationReasons: actions.map((action) => ({
-              Code: writesDo(action) ? "TransactionConflict" : "None",
-            })),
-          });
-        }
-        const change = competitor;
-        competitor = undefined;
-        await change?.();
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "doRaces" },
-  );
+  beforeTransactions(store, async (actions) => {
+    if (!actions.some(writesDo)) return;
+    doTransactions++;
+    if (conflictsLeft > 0) {
+      conflictsLeft--;
+      throw transactionConflict(actions, writesDo);
+    }
+    const change = competitor;
+    competitor = undefined;
+    await change?.();
+  });
   decks = createDeckService({ store, policy: strictPolicy });
   dos = createDoService({ store, policy: strictPolicy });
 });
@@ -84,16 +69,7 @@ async function deckWithDos(texts: string[]) {
   return { deckId, dos: created };
 }
 
-const stored = async (deckId: string, doId: string) =>
-  (
-    await store.client.send(
-      new GetCommand({
-        TableName: store.tableName,
-        Key: keys.do(deckId, doId),
-        ConsistentRead: true,
-      }),
-    )
-  ).Item;
+const stored = (deckId: string, doId: string) => getItem(store, keys.do(deckId, doId));
 
 /** Another writer (another process) completes the do and bumps its version. */
 const completedByAnother = (deckId: string, doId: string) => async () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTestStore } from "../../../test/support/dynamo.ts";
+import { createTestStore, getItem } from "../../../test/support/dynamo.ts";
 import {
   createDeckService,
   createDoService,
@@ -44,16 +44,7 @@ const fingerprint = (operation: string, target: string, input: unknown) =>
     .update(JSON.stringify([operation, target, input]))
     .digest("hex");
 
-const recordOf = async (sub: string, key: string) =>
-  (
-    await store.client.send(
-      new GetCommand({
-        TableName: store.tableName,
-        Key: keys.idempotency(sub, key),
-        ConsistentRead: true,
-      }),
-    )
-  ).Item;
+const recordOf = (sub: string, key: string) => getItem(store, keys.idempotency(sub, key));
 
 describe("an Idempotency-Key's record", () => {
   it("holds the documented fingerprint, so records written before a deploy replay after it", async () => {
