@@ -1,3 +1,4 @@
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, users } from "../../../test/support/app.ts";
 import { createDeck, createDo, expectProblem, itemsOf, share } from "./helpers.ts";
@@ -204,6 +205,36 @@ describe("If-Match", () => {
       await t.call(users.friend, "PATCH", `/v1/decks/${deckId}`, { name: "x" }, ifMatch('"9"')),
       404,
       "deck_not_found",
+    );
+  });
+
+  it('takes a do written before versions existed as version "1", for PATCH and DELETE', async () => {
+    const deckId = await createDeck(t, users.owner, "Unversioned");
+    const dos = [
+      await createDo(t, users.owner, deckId, "a"),
+      await createDo(t, users.owner, deckId, "b"),
+    ];
+    for (const { doId } of dos)
+      await t.store.client.send(
+        new UpdateCommand({
+          TableName: t.store.tableName,
+          Key: { PK: `DECK#${deckId}`, SK: `DO#${doId}` },
+          UpdateExpression: "REMOVE #v",
+          ExpressionAttributeNames: { "#v": "version" },
+        }),
+      );
+    const [first, second] = dos.map(({ doId }) => `/v1/decks/${deckId}/dos/${doId}`);
+    expect((await t.call(users.owner, "GET", first!)).headers.get("etag")).toBe('"1"');
+    expectProblem(
+      await t.call(users.owner, "PATCH", first!, { text: "x" }, ifMatch('"2"')),
+      412,
+      "precondition_failed",
+    );
+    const patched = await t.call(users.owner, "PATCH", first!, { text: "x" }, ifMatch('"1"'));
+    expect(patched.status).toBe(200);
+    expect(patched.headers.get("etag")).toBe('"2"');
+    expect((await t.call(users.owner, "DELETE", second!, undefined, ifMatch('"1"'))).status).toBe(
+      204,
     );
   });
 

@@ -32,6 +32,13 @@ let finishAttempts = 0;
 const isFinish = (actions: TransactAction[]) =>
   actions[0]?.Delete?.ConditionExpression?.includes("deleting") === true;
 
+/**
+ * BatchWriteItems DynamoDB is to answer, from the next on, with every delete left unprocessed
+ * (as a throttled table does), without applying any.
+ */
+let unprocessedBatches = 0;
+let batchWrites = 0;
+
 beforeAll(async () => {
   store = await createTestStore("deletion");
   beforeTransactions(store, (actions) => {
@@ -40,12 +47,25 @@ beforeAll(async () => {
     const fault = finishFaults.shift();
     if (fault) throw fault(actions);
   });
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== "BatchWriteItemCommand") return next(args);
+      batchWrites++;
+      if (unprocessedBatches <= 0) return next(args);
+      unprocessedBatches--;
+      const input = args.input as { RequestItems: Record<string, unknown[]> };
+      return { output: { UnprocessedItems: input.RequestItems, $metadata: {} }, response: {} };
+    },
+    { step: "initialize", name: "deletionUnprocessed" },
+  );
   decks = createDeckService({ store, policy: strictPolicy });
 });
 
 beforeEach(() => {
   finishFaults = [];
   finishAttempts = 0;
+  unprocessedBatches = 0;
+  batchWrites = 0;
 });
 
 /** Another purge of the same deck committing first: DynamoDB cancels this one on the deck item. */
@@ -74,6 +94,33 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error("expected a rejection");
 }
+
+describe("deleting a deck whose dos DynamoDB leaves unprocessed", () => {
+  it("sends them again until they are gone", async () => {
+    const deckId = await deckWithDos(3);
+    unprocessedBatches = 3;
+    expect(await outcomeOf(decks.remove(owner, deckId))).toBe("ok");
+    // One batch of three dos, refused three times, then applied.
+    expect(batchWrites).toBe(4);
+    expect(await itemsOf(deckId)).toEqual([]);
+  });
+
+  it("gives up after eight tries with a 503 to retry, and the retry finishes the delete", async () => {
+    const deckId = await deckWithDos(2);
+    unprocessedBatches = 1000;
+    const error = await rejection(decks.remove(owner, deckId));
+    expect(error).toMatchObject({
+      code: "service_unavailable",
+      retryAfter: 1,
+      detail: "The deck could not be fully deleted yet; retry the delete.",
+    });
+    expect(batchWrites).toBe(8);
+    expect(await outcomeOf(decks.get(owner, deckId))).toBe("deck_not_found");
+    unprocessedBatches = 0;
+    expect(await outcomeOf(decks.remove(owner, deckId))).toBe("ok");
+    expect(await itemsOf(deckId)).toEqual([]);
+  });
+});
 
 describe("deleting a deck, when its last step meets contention or an outage", () => {
   it("retries a finish another purge conflicted with, and the delete succeeds", async () => {
