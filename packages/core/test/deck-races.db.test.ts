@@ -108,6 +108,16 @@ describe("a deck's version", () => {
   });
 });
 
+describe("a deck's collaborators", () => {
+  it("are listed in order, whatever order they were added in", async () => {
+    const { deckId } = await decks.create(owner, { name: "Ordered" });
+    await decks.share(owner, deckId, { email: "zed@example.com" });
+    const shared = await decks.share(owner, deckId, { email: "amy@example.com" });
+    expect(shared.collaborators).toEqual(["amy@example.com", "zed@example.com"]);
+    expect((await decks.get(owner, deckId)).collaborators).toEqual(shared.collaborators);
+  });
+});
+
 describe("refusals a client shows", () => {
   it("a full owner is told the quota, and the deck is not made", async () => {
     const quotas = { decksPerOwner: 1, dosPerDeck: 10 };
