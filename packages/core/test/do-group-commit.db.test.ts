@@ -14,18 +14,20 @@ import {
   limits,
   type Store,
 } from "../src/index.ts";
-import { callers, strictPolicy } from "./fixtures.ts";
+import { callers, outcomeOf, strictPolicy } from "./fixtures.ts";
 
 /**
  * One process's concurrent writes of one deck share transactions (group commit): the
  * throughput a hot deck gets from one Lambda or container. What may not share one still
  * commits, in a transaction of its own.
  */
-const { owner, friend } = callers;
+const { owner, friend, stranger } = callers;
 
 let store: Store;
 let decks: DeckService;
 let doTransactions = 0;
+/** Runs once, just before the second transaction that writes dos (the first group's). */
+let beforeSecond: (() => Promise<unknown>) | undefined;
 
 beforeAll(async () => {
   store = await createTestStore("group");
@@ -35,13 +37,19 @@ beforeAll(async () => {
         (action.Put ?? action.Update) !== undefined &&
         String(keyOf(action)?.SK ?? "").startsWith(keys.doPrefix),
     );
-    if (writesDo) doTransactions++;
+    if (!writesDo) return;
+    doTransactions++;
+    if (doTransactions !== 2) return;
+    const change = beforeSecond;
+    beforeSecond = undefined;
+    return change?.();
   });
   decks = createDeckService({ store, policy: strictPolicy });
 });
 
 beforeEach(() => {
   doTransactions = 0;
+  beforeSecond = undefined;
 });
 
 /** The deck's `doCount`, which the do quota is checked against. */
@@ -67,6 +75,22 @@ describe("concurrent do writes of one deck, in one process", () => {
     const listed = await dos.list(owner, deckId, { limit: 50 });
     expect(listed.items.map((item) => item.doId)).toEqual(created.map((item) => item.doId));
     expect(await doCount(deckId)).toBe(20);
+  });
+
+  it("admit each caller as themself: one unshared meanwhile is refused, the other in the group still writes", async () => {
+    const deckId = await sharedDeck();
+    await decks.share(owner, deckId, { email: stranger.email });
+    const dos = createDoService({ store, policy: strictPolicy });
+    beforeSecond = () => decks.unshare(owner, deckId, friend.email);
+    const outcomes = await Promise.all([
+      outcomeOf(dos.create(owner, deckId, { text: "first, alone" })),
+      outcomeOf(dos.create(friend, deckId, { text: "by one unshared meanwhile" })),
+      outcomeOf(dos.create(stranger, deckId, { text: "by one still sharing" })),
+    ]);
+    expect(outcomes).toEqual(["ok", "deck_not_found", "ok"]);
+    const listed = await dos.list(owner, deckId, { limit: 50 });
+    expect(listed.items.map((item) => item.text)).toEqual(["first, alone", "by one still sharing"]);
+    expect(await doCount(deckId)).toBe(2);
   });
 
   it("split where a transaction would pass DynamoDB's 100 actions, and all commit", async () => {
