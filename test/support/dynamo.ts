@@ -80,7 +80,7 @@ let interceptors = 0;
  */
 export function beforeTransactions(
   store: Store,
-  intercept: (actions: TransactAction[]) => void | Promise<void>,
+  intercept: (actions: TransactAction[]) => unknown,
 ): void {
   store.client.middlewareStack.add(
     (next, context) => async (args) => {
