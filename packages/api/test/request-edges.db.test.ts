@@ -12,6 +12,15 @@ beforeAll(async () => {
 const post = (body: string, contentType: string) =>
   t.call(users.owner, "POST", "/v1/decks", body, { "content-type": contentType });
 
+/** Each content type is refused with 415 and these words. */
+async function expectRefused(detail: string, types: string[]) {
+  for (const type of types) {
+    const reply = await post('{"name":"Typed"}', type);
+    expectProblem(reply, 415, "unsupported_media_type");
+    expect(reply.body.detail, type).toBe(detail);
+  }
+}
+
 describe("the JSON media type", () => {
   it("accepts application/json and +json types, with UTF-8 or no charset", async () => {
     for (const type of [
@@ -28,33 +37,25 @@ describe("the JSON media type", () => {
   });
 
   it("refuses anything else with 415, saying what to send", async () => {
-    for (const type of [
+    await expectRefused("Send the body as application/json.", [
       "text/plain",
       "text/application/json",
       "application/jsonp",
       "application/json-patch",
       "application/+json",
       "application/x json",
-    ]) {
-      const reply = await post('{"name":"Typed"}', type);
-      expectProblem(reply, 415, "unsupported_media_type");
-      expect(reply.body.detail, type).toBe("Send the body as application/json.");
-    }
+    ]);
   });
 
   it("refuses a charset other than UTF-8 with 415, saying so", async () => {
-    for (const type of [
+    await expectRefused("Send JSON bodies in UTF-8.", [
       "application/json; charset=latin1",
       "application/json; charset=utf-16",
       "application/json; charset=utf8x",
       "application/json; charset=x-utf8",
       "application/json;   charset=iso-8859-1",
       "application/json; charset = latin1",
-    ]) {
-      const reply = await post('{"name":"Typed"}', type);
-      expectProblem(reply, 415, "unsupported_media_type");
-      expect(reply.body.detail, type).toBe("Send JSON bodies in UTF-8.");
-    }
+    ]);
   });
 
   it("answers malformed JSON with 400 invalid_json, and a body that is no object with 422 at the body", async () => {
